@@ -1,0 +1,55 @@
+# Guichet: `make run` starts the platform, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+MO := forms_app/translations/en/LC_MESSAGES/messages.mo
+
+.PHONY: install run worker test lint format translations extract-messages constraints bench clean
+
+install: $(STAMP) $(MO)
+
+$(STAMP): setup.cfg pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt pip setuptools wheel
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,dev]'
+	touch $@
+
+$(MO): forms_app/translations/en/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -d forms_app/translations
+
+translations: $(MO)
+
+## Start web + worker (+ an embedded Redis if none answers) on http://127.0.0.1:$${PORT:-5000}/
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	exec $(BIN)/python -m forms_app.launcher
+
+## Run the whole suite (SQLite by default; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o forms_app/translations/messages.pot .
+	$(BIN)/pybabel update -i forms_app/translations/messages.pot -d forms_app/translations
+
+constraints: install
+	{ sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable; \
+	  $(BIN)/pip list --format=freeze | grep -E '^(pip|setuptools|wheel)=='; } > constraints.tmp
+	mv constraints.tmp constraints.txt
+
+bench: install
+	$(BIN)/python bench/outbox_dispatch.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
