@@ -1,0 +1,45 @@
+"""Guichet: e-forms with a processing chain, for provincial administrations."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from forms_app import config as config_module
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the Flask app: configuration, extensions, blueprints. No database or Redis I/O."""
+    instance_path = os.environ.get("GUICHET_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_object(config_module.Config)
+    config_module.load(app.config, os.environ)
+    app.config.from_prefixed_env("GUICHET")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    instance = Path(app.instance_path)
+    app.config["DATABASE_URL"] = (
+        app.config["DATABASE_URL"] or f"sqlite:///{instance / 'guichet.sqlite3'}"
+    )
+    app.config["MAIL_DIR"] = app.config["MAIL_DIR"] or str(instance / "mail")
+    if app.config["ENV"] == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    config_module.check(app.config)
+
+    from forms_app import auth, cli, db, errors, health, i18n, security
+    from forms_app.backoffice import bp as backoffice_bp
+    from forms_app.public import bp as public_bp
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    db.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(backoffice_bp)
+    return app

@@ -1,0 +1,76 @@
+"""Configuration defaults; every key can be overridden from the environment."""
+
+import os
+
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105  (refused in production)
+
+
+class Config:
+    """Defaults for a local, zero-setup run (SQLite in instance/, Redis on localhost)."""
+
+    # "development", "test" or "production". Production refuses a default secret key.
+    ENV = "development"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # None means "SQLite file in the instance folder", resolved in create_app.
+    DATABASE_URL: str | None = None
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    # Seconds the web tier waits for Redis before giving up (it never blocks on it).
+    REDIS_TIMEOUT = 1.0
+
+    ORGANISATION_NAME = "Province Sud"
+    SERVICE_NAME = "Guichet"
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Pacific/Noumea"
+    LANGUAGES = ("fr", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = 4 * 3600
+
+    # Staff login: lock an account for LOGIN_LOCKOUT_SECONDS after LOGIN_MAX_FAILURES.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_SECONDS = 15 * 60
+    PASSWORD_MIN_LENGTH = 12
+
+    # Job queue and outbox.
+    QUEUE_NAME = "default"
+    JOB_TIMEOUT = 300
+    OUTBOX_MAX_ATTEMPTS = 5
+    OUTBOX_RETRY_BASE_SECONDS = 10
+    # An enqueued row whose RQ job vanished is re-dispatched after this many seconds.
+    OUTBOX_STALE_AFTER = 30
+    OUTBOX_DISPATCH_INTERVAL = 2.0
+    OUTBOX_BATCH_SIZE = 200
+
+    # E-mail: "file" writes .eml files under MAIL_DIR, "smtp" sends through SMTP_*.
+    MAIL_BACKEND = "file"
+    MAIL_DIR: str | None = None
+    MAIL_FROM = "Guichet <ne-pas-repondre@guichet.localhost>"
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    SMTP_TIMEOUT = 10
+
+
+def load(config: dict, environ: os._Environ | dict) -> None:
+    """Apply the plain variables every host sets (DATABASE_URL, REDIS_URL, SECRET_KEY)."""
+    for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+        if environ.get(key):
+            config[key] = environ[key]
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+def check(config: dict) -> None:
+    """Refuse to run production with development defaults."""
+    if config["ENV"] == "production":
+        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+            raise ConfigError("SECRET_KEY must be set to a secret value in production.")
+        if len(config["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long in production.")
