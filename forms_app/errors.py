@@ -1,0 +1,24 @@
+"""Error pages in the visitor's language, and an honest 503 when the database is away."""
+
+from flask import Flask, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.path in ("/healthz", "/readyz"):
+            return exc
+        template = f"errors/{exc.code}.html" if exc.code in (400, 403, 404, 405, 413) else None
+        return render_template(template or "errors/generic.html", error=exc), exc.code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: OperationalError | InterfaceError):
+        app.logger.error("database unavailable: %s", type(exc.orig).__name__)
+        return render_template("errors/503.html"), 503, {"Retry-After": "30"}
+
+    @app.errorhandler(500)
+    def _server_error(_exc):
+        return render_template("errors/500.html"), 500

@@ -1,0 +1,33 @@
+"""Languages: French first, English on request (?lang=en, remembered in a cookie)."""
+
+from flask import Flask, Response, current_app, request
+from flask_babel import Babel, get_locale
+
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """Pick the page language: explicit choice, then cookie, then browser, then French."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel and remember an explicit language choice."""
+    Babel(app, locale_selector=select_locale)
+
+    @app.after_request
+    def _remember_language(response: Response) -> Response:
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"] and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+            response.set_cookie(
+                LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
+        return response
+
+    @app.context_processor
+    def _language_context() -> dict:
+        return {"current_locale": str(get_locale())}

@@ -1,0 +1,7 @@
+"""Public pages: the portal applicants land on."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from forms_app.public import views  # noqa: E402, F401
