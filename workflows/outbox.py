@@ -1,0 +1,265 @@
+"""The transactional outbox: write a job in the caller's transaction, run it once after commit.
+
+`add()` writes an OutboxMessage in the caller's session. When that session commits, the
+message is pushed to RQ; if Redis cannot be reached the row stays pending and `dispatch()`
+(run by the worker's dispatcher and by `flask outbox dispatch`) pushes it later.
+`reconcile()` puts back rows whose RQ job was lost. `execute()` claims a row with a
+conditional UPDATE, so a message dispatched twice still runs once.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+from rq.job import Job, JobStatus
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from forms_app.db import get_db, get_session, utcnow
+from forms_app.models import OutboxMessage, OutboxStatus
+from workflows.queue import RUN_OUTBOX_MESSAGE, get_queue, get_redis
+
+log = logging.getLogger(__name__)
+
+_NEW_MESSAGES = "guichet.outbox.new"
+_LIVE_RQ_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+# Seconds past the job timeout before a running row is taken for a dead worker's.
+_DEAD_WORKER_GRACE = 60
+
+
+class UnknownJob(ValueError):
+    """The job name is not in workflows.jobs.JOBS."""
+
+
+def add(session: Session, job: str, **args) -> OutboxMessage:
+    """Write a job to run once the caller's transaction commits (never before, never if not)."""
+    from workflows.jobs import JOBS
+
+    if job not in JOBS:
+        raise UnknownJob(job)
+    message = OutboxMessage(job=job, args=args, next_attempt_at=utcnow())
+    session.add(message)
+    session.info.setdefault(_NEW_MESSAGES, []).append(message)
+    return message
+
+
+def watch(factory: sessionmaker, app: Flask) -> None:
+    """Dispatch the messages a session wrote right after it commits."""
+
+    @event.listens_for(factory, "after_commit")
+    def _after_commit(session: Session) -> None:
+        messages = session.info.pop(_NEW_MESSAGES, None)
+        if messages:
+            ids = [inspect(m).identity[0] for m in messages if inspect(m).identity]
+            try:
+                dispatch(app, ids)
+            except Exception:
+                # The rows are committed: the dispatcher will push them later.
+                log.exception("outbox: dispatch after commit failed; rows stay pending")
+
+    @event.listens_for(factory, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(_NEW_MESSAGES, None)
+
+
+def dispatch(app: Flask, ids: Iterable[int] | None = None) -> int:
+    """Push due pending rows (or just `ids`) to RQ; return how many were pushed."""
+    config = app.config
+    now = utcnow()
+    claim = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(status=OutboxStatus.ENQUEUED, enqueued_at=now)
+        .returning(OutboxMessage.id, OutboxMessage.job)
+    )
+    if ids is not None:
+        claim = claim.where(OutboxMessage.id.in_(list(ids)))
+    else:
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(config["OUTBOX_BATCH_SIZE"])
+        )
+        claim = claim.where(OutboxMessage.id.in_(due.scalar_subquery()))
+    factory = get_db(app).sessionmaker
+    with factory() as session:
+        claimed = session.execute(claim).all()
+        session.commit()
+    if not claimed:
+        return 0
+    queue = get_queue(app)
+    try:
+        queue.enqueue_many(
+            [
+                queue.prepare_data(
+                    RUN_OUTBOX_MESSAGE,
+                    args=(message_id,),
+                    job_id=f"outbox-{message_id}",
+                    timeout=config["JOB_TIMEOUT"],
+                    result_ttl=24 * 3600,
+                    failure_ttl=7 * 24 * 3600,
+                    description=f"outbox {job} #{message_id}",
+                )
+                for message_id, job in claimed
+            ]
+        )
+    except RedisError as exc:
+        _release(factory, [message_id for message_id, _ in claimed], exc, config)
+        log.warning(
+            "outbox: Redis unreachable (%s); %d rows wait", type(exc).__name__, len(claimed)
+        )
+        return 0
+    return len(claimed)
+
+
+def _release(factory: sessionmaker, ids: list[int], exc: Exception, config) -> None:
+    """Put claimed rows back to pending after a failed push."""
+    with factory() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.ENQUEUED)
+            .values(
+                status=OutboxStatus.PENDING,
+                enqueued_at=None,
+                next_attempt_at=utcnow() + timedelta(seconds=config["OUTBOX_DISPATCH_INTERVAL"]),
+                last_error=f"Redis unreachable: {type(exc).__name__}",
+            )
+        )
+        session.commit()
+
+
+def reconcile(app: Flask) -> int:
+    """Put back rows whose RQ job was lost or whose worker died; return how many."""
+    config = app.config
+    now = utcnow()
+    factory = get_db(app).sessionmaker
+    recovered = 0
+    with factory() as session:
+        stale = session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.status == OutboxStatus.ENQUEUED,
+                OutboxMessage.enqueued_at < now - timedelta(seconds=config["OUTBOX_STALE_AFTER"]),
+            )
+        ).all()
+        session.commit()
+    lost = _lost_jobs(app, stale)
+    dead_before = now - timedelta(seconds=config["JOB_TIMEOUT"] + _DEAD_WORKER_GRACE)
+    dead = OutboxMessage.status == OutboxStatus.RUNNING, OutboxMessage.started_at < dead_before
+    max_attempts = config["OUTBOX_MAX_ATTEMPTS"]
+    with factory() as session:
+        if lost:
+            recovered += session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(lost), OutboxMessage.status == OutboxStatus.ENQUEUED)
+                .values(status=OutboxStatus.PENDING, enqueued_at=None, next_attempt_at=now)
+            ).rowcount
+        recovered += session.execute(
+            update(OutboxMessage)
+            .where(*dead, OutboxMessage.attempts < max_attempts)
+            .values(status=OutboxStatus.PENDING, next_attempt_at=now, last_error="Worker lost")
+        ).rowcount
+        session.execute(
+            update(OutboxMessage)
+            .where(*dead, OutboxMessage.attempts >= max_attempts)
+            .values(status=OutboxStatus.FAILED, finished_at=now, last_error="Worker lost")
+        )
+        session.commit()
+    if recovered:
+        log.warning("outbox: %d rows recovered for another dispatch", recovered)
+    return recovered
+
+
+def _lost_jobs(app: Flask, ids: list[int]) -> list[int]:
+    """Return the ids among `ids` whose RQ job no longer exists or will not run."""
+    if not ids:
+        return []
+    try:
+        jobs = Job.fetch_many([f"outbox-{i}" for i in ids], connection=get_redis(app))
+        return [
+            i
+            for i, job in zip(ids, jobs, strict=True)
+            if job is None or job.get_status(refresh=False) not in _LIVE_RQ_STATUSES
+        ]
+    except RedisError:
+        return []  # Cannot tell while Redis is down; the dispatcher will try again.
+
+
+def execute(message_id: int) -> str:
+    """Run one outbox message in the current app context, at most once to completion."""
+    from workflows.jobs import JOBS
+
+    config = current_app.config
+    factory = get_db().sessionmaker
+    with factory() as session:
+        claimed = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.ENQUEUED]),
+            )
+            .values(
+                status=OutboxStatus.RUNNING,
+                attempts=OutboxMessage.attempts + 1,
+                started_at=utcnow(),
+            )
+        ).rowcount
+        session.commit()
+    if not claimed:
+        log.info("outbox: message %s already taken; skipped", message_id)
+        return "skipped"
+
+    session = get_session()
+    message = session.get(OutboxMessage, message_id)
+    try:
+        JOBS[message.job](**message.args)
+        message.status = OutboxStatus.DONE
+        message.finished_at = utcnow()
+        message.last_error = None
+        session.commit()
+        return "done"
+    except Exception as exc:
+        session.rollback()
+        log.exception("outbox: job %s #%s failed", message.job, message_id)
+        return _record_failure(factory, message_id, exc, config)
+
+
+def _record_failure(factory: sessionmaker, message_id: int, exc: Exception, config) -> str:
+    """Schedule a retry with backoff, or mark the row failed after the last attempt."""
+    with factory() as session:
+        message = session.get(OutboxMessage, message_id, with_for_update=True)
+        now = utcnow()
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+            message.status = OutboxStatus.FAILED
+            message.finished_at = now
+        else:
+            delay = config["OUTBOX_RETRY_BASE_SECONDS"] * 2 ** (message.attempts - 1)
+            message.status = OutboxStatus.PENDING
+            message.next_attempt_at = now + timedelta(seconds=delay)
+        session.commit()
+        return message.status.value
+
+
+def retry(session: Session, message_id: int) -> bool:
+    """Give a failed message a fresh set of attempts; return whether it was failed."""
+    return bool(
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
+            .values(
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=utcnow(),
+                finished_at=None,
+            )
+        ).rowcount
+    )

@@ -1,0 +1,128 @@
+"""The worker process: RQ worker plus the outbox dispatcher, sharing one preloaded app.
+
+`guichet-worker` (or `python -m workflows.worker`) loads the app and WeasyPrint once, then
+forks a work horse per job (RQ's default). The parent never opens a database connection:
+the outbox dispatcher runs in its own spawned process, so a committed row reaches the
+queue even when Redis was down at commit time.
+"""
+
+import argparse
+import logging
+import multiprocessing
+import signal
+import sys
+import time
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import Queue, Worker
+
+from workflows import jobs, queue
+
+log = logging.getLogger("guichet.worker")
+
+
+def preload() -> None:
+    """Import what jobs need before forking, so each work horse starts warm."""
+    import weasyprint  # noqa: F401
+
+
+def dispatch_once() -> None:
+    """Recover lost rows and push every due one; used by burst runs and the loop."""
+    from forms_app import create_app
+    from workflows import outbox
+
+    app = create_app()
+    outbox.reconcile(app)
+    while outbox.dispatch(app):
+        pass
+
+
+def dispatch_forever(interval: float) -> None:
+    """Run the outbox dispatcher until terminated; one failure never stops the loop."""
+    from forms_app import create_app
+    from workflows import outbox
+
+    _configure_logging()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    app = create_app()
+    log.info("outbox dispatcher started (every %.1fs)", interval)
+    while True:
+        try:
+            outbox.reconcile(app)
+            while outbox.dispatch(app):
+                pass
+        except Exception:
+            log.exception("outbox dispatcher pass failed; retrying")
+        time.sleep(interval)
+
+
+def wait_for_redis(connection: Redis, stop_after: float | None = None) -> bool:
+    """Block until Redis answers (or `stop_after` seconds pass); return whether it does."""
+    started = time.monotonic()
+    delay = 0.5
+    while True:
+        try:
+            connection.ping()
+            return True
+        except (RedisConnectionError, RedisTimeoutError):
+            if stop_after is not None and time.monotonic() - started > stop_after:
+                return False
+            log.warning("Redis unreachable; retrying in %.1fs", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the worker; with --burst, dispatch once, drain the queue and exit."""
+    parser = argparse.ArgumentParser(prog="guichet-worker", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="drain the queue, then exit")
+    args = parser.parse_args(argv)
+    _configure_logging()
+    # Stop cleanly (and stop the dispatcher) on SIGTERM even before RQ installs its handlers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    from forms_app import create_app
+
+    app = create_app()
+    jobs.bind_app(app)
+    preload()
+    connection = queue.connect(app.config["REDIS_URL"])
+    worker_queue = Queue(app.config["QUEUE_NAME"], connection=connection)
+    spawn = multiprocessing.get_context("spawn")
+
+    if args.burst:
+        dispatcher = spawn.Process(target=dispatch_once, name="outbox-dispatch")
+        dispatcher.start()
+        dispatcher.join()
+        if not wait_for_redis(connection, stop_after=10):
+            log.error("Redis unreachable; nothing to drain")
+            return 1
+        Worker([worker_queue], connection=connection).work(burst=True)
+        return 0
+
+    interval = app.config["OUTBOX_DISPATCH_INTERVAL"]
+    dispatcher = spawn.Process(
+        target=dispatch_forever, args=(interval,), name="outbox-dispatcher", daemon=True
+    )
+    dispatcher.start()
+    try:
+        while True:
+            wait_for_redis(connection)
+            try:
+                Worker([worker_queue], connection=connection).work(with_scheduler=True)
+                return 0  # stopped by a signal
+            except (RedisConnectionError, RedisTimeoutError):
+                log.warning("lost Redis while starting; waiting for it")
+    finally:
+        dispatcher.terminate()
+        dispatcher.join(timeout=10)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
