@@ -1,0 +1,110 @@
+"""Helpers the tests share: real worker processes, waiting, test data builders."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+
+from forms_app.accounts import create_user
+from forms_app.db import get_session
+from forms_app.models import Role, User
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+
+
+def process_env(app: Flask, **overrides: str) -> dict[str, str]:
+    """Environment that makes a child process use the same database, Redis and mail dir."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=app.config["DATABASE_URL"],
+        REDIS_URL=app.config["REDIS_URL"],
+        SECRET_KEY=app.config["SECRET_KEY"],
+        GUICHET_ENV="test",
+        GUICHET_INSTANCE_PATH=app.instance_path,
+        GUICHET_MAIL_DIR=app.config["MAIL_DIR"],
+        GUICHET_OUTBOX_DISPATCH_INTERVAL="0.2",
+        GUICHET_OUTBOX_STALE_AFTER=str(app.config["OUTBOX_STALE_AFTER"]),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def run_worker_burst(app: Flask, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
+    """Run a real worker process in burst mode: dispatch due rows, drain the queue, exit."""
+    result = subprocess.run(
+        [sys.executable, "-m", "workflows.worker", "--burst"],
+        env=process_env(app, **env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def start_worker(app: Flask, log_path: Path) -> subprocess.Popen:
+    """Start a real, long-running worker process (RQ worker plus outbox dispatcher)."""
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workflows.worker"],
+            env=process_env(app),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a process politely, then firmly."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 30, interval: float = 0.1):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def make_user(
+    app: Flask, *roles: Role, email: str = "agent@example.nc", password: str = PASSWORD
+) -> int:
+    """Create a committed staff user and return its id."""
+    with app.app_context():
+        session = get_session()
+        user = create_user(
+            session, email=email, name="Test User", password=password, roles=list(roles)
+        )
+        session.commit()
+        return user.id
+
+
+def get_user(app: Flask, user_id: int) -> User:
+    with app.app_context():
+        return get_session().get(User, user_id)
+
+
+def sent_mails(app: Flask) -> list[Path]:
+    """The .eml files the file mail backend wrote."""
+    directory = Path(app.config["MAIL_DIR"])
+    return sorted(directory.glob("*.eml")) if directory.exists() else []
