@@ -1,4 +1,8 @@
-"""Languages: French first, English on request (?lang=en, remembered in a cookie)."""
+"""Languages: French first, English on request (?lang=en, remembered in a cookie).
+
+The browser's Accept-Language is deliberately not followed: every visitor, and the help desk
+guiding them, sees the same French page until they choose otherwise.
+"""
 
 from flask import Flask, Response, current_app, request
 from flask_babel import Babel, get_locale
@@ -7,12 +11,12 @@ LANGUAGE_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """Pick the page language: explicit choice, then cookie, then browser, then French."""
+    """Pick the page language: an explicit choice, then the remembered one, then French."""
     languages = current_app.config["LANGUAGES"]
-    chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages) or languages[0]
+    for chosen in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if chosen in languages:
+            return chosen
+    return languages[0]
 
 
 def init_app(app: Flask) -> None:

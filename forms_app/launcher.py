@@ -48,7 +48,8 @@ def main() -> int:
 
     web_command = [
         *(sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"),
-        *("--workers", "2", "--threads", "4", "--access-logfile", "-", "wsgi:app"),
+        *("--workers", "2", "--threads", "4", "--access-logfile", "-", "--no-control-socket"),
+        "wsgi:app",
     ]
     processes = {
         "web": subprocess.Popen(web_command, env=os.environ),

@@ -50,6 +50,7 @@ def test_empty_form_names_each_missing_field(app, client):
     assert 'href="#email"' in response.text
     assert "Saisissez votre adresse e-mail." in response.text
     assert "Saisissez votre mot de passe." in response.text
+    assert "<title>Erreur : Connexion" in response.text
 
 
 def test_lockout_after_repeated_failures(app, auth):

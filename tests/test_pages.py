@@ -18,9 +18,9 @@ def test_english_on_request_and_remembered(client):
     assert "Online services" in client.get("/").text
 
 
-def test_browser_language_is_honoured(client):
-    assert "Online services" in client.get("/", headers={"Accept-Language": "en-GB"}).text
-    assert "Démarches en ligne" in client.get("/", headers={"Accept-Language": "de"}).text
+def test_french_whatever_the_browser_says_until_english_is_chosen(client):
+    assert "Démarches en ligne" in client.get("/", headers={"Accept-Language": "en-GB"}).text
+    assert "Online services" in client.get("/?lang=en", headers={"Accept-Language": "fr"}).text
 
 
 def test_unknown_language_falls_back_to_french(client):
