@@ -1,0 +1,1 @@
+"""Form definitions: schema, field types, validation, dynamic WTForms."""
