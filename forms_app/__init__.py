@@ -27,8 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["REMEMBER_COOKIE_SECURE"] = True
     config_module.check(app.config)
 
-    from forms_app import auth, cli, db, errors, health, i18n, security
+    from forms_app import auth, cli, db, errors, filters, health, i18n, security
     from forms_app.backoffice import bp as backoffice_bp
+    from forms_app.builder import bp as builder_bp
     from forms_app.public import bp as public_bp
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -37,9 +38,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    filters.init_app(app)
     cli.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(backoffice_bp)
+    app.register_blueprint(builder_bp)
     return app

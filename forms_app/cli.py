@@ -31,7 +31,9 @@ DEMO_USERS = [
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, users_cli, outbox_cli, demo_cli):
+    from forms_app.forms_cli import forms_cli
+
+    for group in (db_cli, users_cli, outbox_cli, demo_cli, forms_cli):
         app.cli.add_command(group)
 
 
@@ -113,6 +115,10 @@ def demo_load() -> None:
             create_user(session, email=email, name=name, password=DEMO_PASSWORD, roles=roles)
         click.echo(f"  {', '.join(roles):<10} {email}")
     session.commit()
+    from forms_app.forms_cli import load_demo_forms
+
+    for slug in load_demo_forms():
+        click.echo(f"Demo form published: /demarches/{slug}/")
 
 
 @outbox_cli.command("dispatch")

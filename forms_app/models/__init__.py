@@ -1,6 +1,22 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from forms_app.models.event import Event
+from forms_app.models.form import Form, FormStatus, FormVersion
 from forms_app.models.outbox import OutboxMessage, OutboxStatus
+from forms_app.models.submission import Attachment, ReferenceCounter, Submission
 from forms_app.models.user import Role, User, UserRole
 
-__all__ = ["OutboxMessage", "OutboxStatus", "Role", "User", "UserRole"]
+__all__ = [
+    "Attachment",
+    "Event",
+    "Form",
+    "FormStatus",
+    "FormVersion",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ReferenceCounter",
+    "Role",
+    "Submission",
+    "User",
+    "UserRole",
+]

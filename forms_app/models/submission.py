@@ -1,0 +1,66 @@
+"""Submissions, pinned to the form version they were filled with, and their files."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forms_app.db import Base, UTCDateTime, utcnow
+from forms_app.models.form import Form, FormVersion, JSONType
+
+
+class Submission(Base):
+    """An applicant's request: answers, rule results, and the version that produced them."""
+
+    __tablename__ = "submission"
+    __table_args__ = (Index("ix_submission_form_id_state", "form_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(30), unique=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("form.id"))
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id"))
+    state: Mapped[str] = mapped_column(String(30), default="submitted")
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    rule_results: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    computed_amount: Mapped[int | None]
+    priority: Mapped[int | None]
+    applicant_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    form: Mapped[Form] = relationship()
+    form_version: Mapped[FormVersion] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="submission", order_by="Attachment.id"
+    )
+
+
+class Attachment(Base):
+    """A file sent with a submission, stored once under its content hash."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    field_key: Mapped[str] = mapped_column(String(63))
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission | None] = relationship(back_populates="attachments")
+
+
+class ReferenceCounter(Base):
+    """The last reference number handed out per prefix and year (AIDE-2026-000123)."""
+
+    __tablename__ = "reference_counter"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
