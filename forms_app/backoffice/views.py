@@ -1,10 +1,17 @@
 """Back-office views."""
 
-from flask import render_template
+from flask import abort, render_template
 from flask_login import current_user
 
 from forms_app.backoffice import bp
+from forms_app.db import get_session
+from forms_app.formdefs import definition as definitions
+from forms_app.formdefs import display
+from forms_app.models import Role
 from forms_app.permissions import roles_required
+from forms_app.submissions import get_by_reference
+
+CASE_ROLES = (Role.AGENT, Role.APPROVER, Role.FINANCE, Role.ADMIN)
 
 
 @bp.get("/")
@@ -12,3 +19,19 @@ from forms_app.permissions import roles_required
 def home():
     """Show signed-in staff their space and what their roles let them do."""
     return render_template("backoffice/home.html", roles=sorted(current_user.roles))
+
+
+@bp.get("/demandes/<reference>")
+@roles_required(*CASE_ROLES)
+def submission(reference: str):
+    """Show a request's answers with the form version it was filled with."""
+    found = get_by_reference(get_session(), reference)
+    if found is None:
+        abort(404)
+    definition = definitions.load(found.form_version.definition)
+    return render_template(
+        "backoffice/submission.html",
+        submission=found,
+        definition=definition,
+        summary=display.summary(definition, found.answers),
+    )

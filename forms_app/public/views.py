@@ -1,11 +1,68 @@
-"""Portal views."""
+"""Portal and form views for applicants."""
 
-from flask import render_template
+from flask import abort, redirect, render_template, request, session, url_for
+from sqlalchemy import select
 
+from forms_app.db import get_session, utcnow
+from forms_app.formdefs import definition as definitions
+from forms_app.formdefs import rules
+from forms_app.models import Form, FormStatus
 from forms_app.public import bp
+from forms_app.public.filling import build_form, group_action, page
+from forms_app.submissions import submit
+
+RECEIPT_KEY = "last_receipt"
 
 
 @bp.get("/")
 def index():
     """List the procedures open to the public."""
-    return render_template("public/index.html", forms=[])
+    now = utcnow()
+    forms = get_session().scalars(
+        select(Form).where(Form.status == FormStatus.PUBLISHED).order_by(Form.closes_at)
+    )
+    return render_template("public/index.html", forms=[f for f in forms if f.is_open(now)])
+
+
+def _published_form(slug: str) -> Form:
+    form = get_session().scalar(select(Form).where(Form.slug == slug))
+    if form is None or form.current_version is None or form.status is FormStatus.ARCHIVED:
+        abort(404)
+    return form
+
+
+@bp.route("/demarches/<slug>/", methods=["GET", "POST"])
+def fill(slug: str):
+    """Show a published form and receive it; submissions pin the version they were filled with."""
+    form = _published_form(slug)
+    now = utcnow()
+    if not form.is_open(now):
+        return render_template("public/not_open.html", form=form, now=now), 403
+    version = form.current_version
+    definition = definitions.load(version.definition)
+    action_url = url_for("public.fill", slug=slug)
+    web_form = build_form(definition, version.sha256)
+    if request.method == "GET" or group_action():
+        return page(definition, web_form, action_url, preview=False)
+    if not web_form.validate():
+        return page(definition, web_form, action_url, preview=False, status=400)
+    results = rules.evaluate(definition, web_form.answers)
+    if not results.eligible:
+        return page(
+            definition, web_form, action_url, False, status=422, ineligible=results.ineligible
+        )
+    db = get_session()
+    submission = submit(db, form, version, definition, web_form.answers, results)
+    db.commit()
+    session[RECEIPT_KEY] = submission.reference
+    return redirect(url_for("public.acknowledge", slug=slug))
+
+
+@bp.get("/demarches/<slug>/merci")
+def acknowledge(slug: str):
+    """Confirm a submission to the person who just made it."""
+    reference = session.get(RECEIPT_KEY)
+    if not reference:
+        return redirect(url_for("public.fill", slug=slug))
+    form = _published_form(slug)
+    return render_template("public/acknowledge.html", form=form, reference=reference)

@@ -1,0 +1,66 @@
+"""Render and check a form from its definition: the public page and the designers' preview."""
+
+from flask import Response, make_response, render_template, request
+
+from forms_app.formdefs import display, rules
+from forms_app.formdefs.composite import GroupField
+from forms_app.formdefs.definition import FormDefinition
+from forms_app.formdefs.wtform import DefinitionForm, form_class
+
+
+def build_form(definition: FormDefinition, cache_key: str) -> DefinitionForm:
+    """Instantiate the definition's form on the current request (grows/shrinks groups)."""
+    form = form_class(definition, cache_key)()
+    if request.method == "POST":
+        add = _group(form, request.form.get("_add"))
+        if add is not None and len(add.entries) < add.max_entries:
+            add.append_entry()
+        remove = _group(form, request.form.get("_remove"))
+        if remove is not None and len(remove.entries) > remove.min_entries:
+            remove.pop_entry()
+    return form
+
+
+def _group(form: DefinitionForm, key: str | None) -> GroupField | None:
+    field = form._fields.get(key) if key else None
+    return field if isinstance(field, GroupField) else None
+
+
+def group_action() -> bool:
+    """Whether this POST only adds or removes an item of a repeatable group."""
+    return bool(request.form.get("_add") or request.form.get("_remove"))
+
+
+def render_form_page(
+    definition: FormDefinition, cache_key: str, *, action_url: str, preview: bool = False
+) -> Response:
+    """Designers' preview. GET: the empty form. POST: the errors, or a summary of valid answers."""
+    form = build_form(definition, cache_key)
+    if request.method == "POST" and not group_action():
+        if form.validate():
+            return make_response(
+                render_template(
+                    "public/preview_result.html",
+                    definition=definition,
+                    summary=display.summary(definition, form.answers),
+                    results=rules.evaluate(definition, form.answers),
+                )
+            )
+        return page(definition, form, action_url, preview, status=400)
+    return page(definition, form, action_url, preview)
+
+
+def page(definition, form, action_url: str, preview: bool, status: int = 200, ineligible=()):
+    """The form page, with its error summary and any eligibility messages."""
+    return make_response(
+        render_template(
+            "public/form.html",
+            definition=definition,
+            form=form,
+            errors=form.error_list() if status >= 400 else [],
+            ineligible=ineligible,
+            action_url=action_url,
+            preview=preview,
+        ),
+        status,
+    )
