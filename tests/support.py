@@ -108,3 +108,36 @@ def sent_mails(app: Flask) -> list[Path]:
     """The .eml files the file mail backend wrote."""
     directory = Path(app.config["MAIL_DIR"])
     return sorted(directory.glob("*.eml")) if directory.exists() else []
+
+
+def publish_form(
+    app: Flask, fields: list[dict], *, slug: str = "essai", rules=None, **extra
+) -> str:
+    """Create and publish a one-page form with these fields; return its slug."""
+    from forms_app import publishing
+
+    data = {
+        "format": 1,
+        "slug": slug,
+        "title": "Formulaire d’essai",
+        "settings": {"reference_prefix": "ESSAI"},
+        "pages": [{"key": "page_1", "title": "Page 1", "fields": fields}],
+        **extra,
+    }
+    if rules:
+        data["rules"] = rules
+    with app.app_context():
+        session = get_session()
+        form = publishing.create_form(session, data, None)
+        publishing.publish(session, form, None)
+        session.commit()
+    return slug
+
+
+def latest_submission(app: Flask):
+    from sqlalchemy import select
+
+    from forms_app.models import Submission
+
+    with app.app_context():
+        return get_session().scalars(select(Submission).order_by(Submission.id.desc())).first()
