@@ -7,7 +7,12 @@ from wtforms.fields.choices import SelectChoice
 from forms_app.builder import bp, drafts, field_editing
 from forms_app.builder.forms import OPERATORS, TYPE_LABELS, AddFieldForm, FieldEditForm
 from forms_app.builder.pages_views import move_offset
-from forms_app.builder.views import DESIGN_ROLES, get_form_or_404, render_overview, store_draft
+from forms_app.builder.views import (
+    DESIGN_ROLES,
+    apply_edit,
+    get_form_or_404,
+    store_draft,
+)
 from forms_app.permissions import roles_required
 
 
@@ -93,31 +98,22 @@ def edit_field(slug: str, key: str):
 @roles_required(*DESIGN_ROLES)
 def move_field(slug: str, key: str):
     """Move a field one place up or down on its page."""
-    record = get_form_or_404(slug)
-    draft = drafts.working_copy(record.draft)
-    try:
-        drafts.move_field(draft, key, move_offset())
-    except drafts.DraftEditError as exc:
-        return render_overview(record, 400, errors=[str(exc)])
-    errors = store_draft(record, draft)
-    if errors:
-        return render_overview(record, 400, definition_errors=errors)
-    flash(_("Le champ est déplacé."), "success")
-    return redirect(url_for("builder.edit", slug=slug, _anchor=f"champ-{key}"))
+    return apply_edit(
+        get_form_or_404(slug),
+        lambda draft: drafts.move_field(draft, key, move_offset()),
+        lambda _result: _("Le champ est déplacé."),
+        anchor=f"champ-{key}",
+    )
 
 
 @bp.post("/<slug>/champs/<key>/supprimer")
 @roles_required(*DESIGN_ROLES)
 def delete_field(slug: str, key: str):
     """Delete a field (refused while a condition or a rule still reads it)."""
-    record = get_form_or_404(slug)
-    draft = drafts.working_copy(record.draft)
-    try:
-        removed = drafts.delete_field(draft, key)
-    except drafts.DraftEditError as exc:
-        return render_overview(record, 400, errors=[str(exc)])
-    errors = store_draft(record, draft)
-    if errors:
-        return render_overview(record, 400, definition_errors=errors)
-    flash(_("Le champ « %(label)s » est supprimé.", label=removed.get("label") or key), "success")
-    return redirect(url_for("builder.edit", slug=slug))
+    return apply_edit(
+        get_form_or_404(slug),
+        lambda draft: drafts.delete_field(draft, key),
+        lambda removed: _(
+            "Le champ « %(label)s » est supprimé.", label=removed.get("label") or key
+        ),
+    )

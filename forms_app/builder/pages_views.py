@@ -9,6 +9,7 @@ from forms_app.builder import bp, drafts
 from forms_app.builder.forms import AddPageForm, PageForm
 from forms_app.builder.views import (
     DESIGN_ROLES,
+    apply_edit,
     get_form_or_404,
     render_overview,
     store_draft,
@@ -109,17 +110,12 @@ def edit_page(slug: str, page_key: str):
 @roles_required(*DESIGN_ROLES)
 def move_page(slug: str, page_key: str):
     """Move a page one place up or down."""
-    record = get_form_or_404(slug)
-    draft = drafts.working_copy(record.draft)
-    try:
-        drafts.move_page(draft, page_key, move_offset())
-    except drafts.DraftEditError as exc:
-        return render_overview(record, 400, errors=[str(exc)])
-    errors = store_draft(record, draft)
-    if errors:
-        return render_overview(record, 400, definition_errors=errors)
-    flash(_("La page est déplacée."), "success")
-    return redirect(url_for("builder.edit", slug=slug, _anchor=f"page-{page_key}"))
+    return apply_edit(
+        get_form_or_404(slug),
+        lambda draft: drafts.move_page(draft, page_key, move_offset()),
+        lambda _result: _("La page est déplacée."),
+        anchor=f"page-{page_key}",
+    )
 
 
 @bp.route("/<slug>/pages/<page_key>/supprimer", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from forms_app import publishing
-from forms_app.builder import bp
+from forms_app.builder import bp, drafts
 from forms_app.builder.drafts import working_copy
 from forms_app.builder.forms import (
     TYPE_LABELS,
@@ -67,6 +67,22 @@ def run_action(action: Callable[[], Any]) -> tuple[list[str], DefinitionErrors]:
         return [], exc.errors
     session.commit()
     return [], []
+
+
+def apply_edit(
+    record: Form, change: Callable[[dict], Any], message: Callable[[Any], str], anchor=None
+):
+    """Apply `change` to a copy of the draft and save it; answer as every edit action does."""
+    draft = working_copy(record.draft)
+    try:
+        result = change(draft)
+    except drafts.DraftEditError as exc:
+        return render_overview(record, 400, errors=[str(exc)])
+    errors = store_draft(record, draft)
+    if errors:
+        return render_overview(record, 400, definition_errors=errors)
+    flash(message(result), "success")
+    return redirect(url_for("builder.edit", slug=record.slug, _anchor=anchor))
 
 
 def render_overview(
