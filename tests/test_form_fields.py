@@ -200,3 +200,14 @@ def test_headings_and_paragraphs_are_shown_not_stored(app, client):
     assert "Munissez-vous de votre RIDET." in page.text
     assert post(client, slug, {}).status_code == 302
     assert latest_submission(app).answers == {}
+
+
+def test_nc_iban_is_converted_and_flagged_for_agents(app, client):
+    slug = publish_form(app, [_field({"type": "iban"})])
+    post(client, slug, {"reponse": "NC49 9999 9000 0100 0123 4567 809"})
+    submission = latest_submission(app)
+    assert submission.answers["reponse"] == "FR7699999000010001234567809"
+    [note] = submission.rule_results["notes"]["reponse"]
+    assert "NC" in note
+    post(client, slug, {"reponse": "FR76 9999 9000 0100 0123 4567 809"})
+    assert latest_submission(app).rule_results["notes"] == {}

@@ -3,6 +3,12 @@
 import json
 
 from forms_app.formdefs.definition import canonical_json
+from forms_app.forms_cli import DEMO_FORMS_DIR
+
+DEMO_FILES = {
+    "signalement-rapatriement": "rapatriement.json",
+    "aide-entreprises-covid": "aide-entreprises.json",
+}
 
 DEFINITION = {
     "format": 1,
@@ -70,3 +76,16 @@ def test_import_errors_name_the_path(runner, tmp_path):
 def test_export_unknown_form(runner):
     result = runner.invoke(args=["forms", "export", "nulle-part"])
     assert result.exit_code != 0
+
+
+def test_demo_form_round_trip_under_another_slug(runner, tmp_path):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    for slug in ("signalement-rapatriement", "aide-entreprises-covid"):
+        exported = json.loads(runner.invoke(args=["forms", "export", slug]).output)
+        exported["slug"] = f"{slug}-copie"
+        path = write(tmp_path, exported, f"{slug}.json")
+        assert runner.invoke(args=["forms", "import", path, "--publish"]).exit_code == 0
+        copy = json.loads(runner.invoke(args=["forms", "export", f"{slug}-copie"]).output)
+        assert canonical_json({**copy, "slug": slug}) == canonical_json({**exported, "slug": slug})
+        original = json.loads((DEMO_FORMS_DIR / f"{DEMO_FILES[slug]}").read_text())
+        assert canonical_json({**copy, "slug": slug}) == canonical_json(original)

@@ -6,6 +6,7 @@ RIDET, a compact IBAN, an integer amount, an ISO date...) or fails with a French
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -39,19 +40,36 @@ class AnswerField(StringField):
     def __init__(self, *args, fdef: FieldDef, parser: Parser, **kwargs):
         super().__init__(*args, **kwargs)
         self.fdef, self.parser, self.answer = fdef, parser, None
+        self.notes: list[str] = []
 
     def pre_validate(self, form) -> None:
         text = (self.data or "").strip()
-        self.answer = None
+        self.answer, self.notes = None, []
         if not text:
             if self.fdef.required:
                 raise ValidationError(required_message(self.fdef))
             return
         try:
-            self.answer = self.parser(text, self.fdef)
+            parsed = self.parser(text, self.fdef)
         except nc.InvalidValue as exc:
             raise ValidationError(str(exc)) from exc
+        if isinstance(parsed, Noted):
+            parsed, self.notes = parsed.value, list(parsed.notes)
+        self.answer = parsed
         _check_limits(self.answer, self.fdef)
+
+
+@dataclass(frozen=True)
+class Noted:
+    """A parsed answer with notes for the agents (e.g. an NC IBAN converted to its FR form)."""
+
+    value: Any
+    notes: tuple[str, ...]
+
+
+def _parse_iban(text: str, _fdef: FieldDef) -> Noted:
+    result = banking.normalize_iban(text)
+    return Noted(result.value, tuple(result.warnings))
 
 
 def _check_limits(value: Any, fdef: FieldDef) -> None:
@@ -121,7 +139,7 @@ PARSERS: dict[str, Parser] = {
     "amount": lambda text, _f: nc.parse_xpf(text),
     "date": lambda text, _f: nc.parse_date(text).isoformat(),
     "ridet": lambda text, _f: nc.normalize_ridet(text),
-    "iban": lambda text, _f: banking.normalize_iban(text).value,
+    "iban": _parse_iban,
 }
 
 INPUT_ATTRIBUTES: dict[str, dict[str, str]] = {

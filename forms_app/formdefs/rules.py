@@ -17,6 +17,8 @@ class RuleResults:
     amount: int | None = None
     priority: int | None = None
     errors: list[str] = field(default_factory=list)
+    # Notes the field types left for agents, by field key (e.g. an IBAN converted from NC).
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def eligible(self) -> bool:

@@ -26,6 +26,9 @@ class DefinitionForm(FlaskForm):
         if self.meta.csrf:
             csrf_ok = self.csrf_token.validate(self)
         self.answers, ok = validate_visible(self, self.effective_fields, {})
+        self.notes = {
+            key: self[key].notes for key in self.answers if getattr(self[key], "notes", None)
+        }
         return ok and csrf_ok
 
     def error_list(self) -> list[tuple[str, str]]:

@@ -47,6 +47,7 @@ def fill(slug: str):
     if not web_form.validate():
         return page(definition, web_form, action_url, preview=False, status=400)
     results = rules.evaluate(definition, web_form.answers)
+    results.notes = web_form.notes
     if not results.eligible:
         return page(
             definition, web_form, action_url, False, status=422, ineligible=results.ineligible
