@@ -55,10 +55,7 @@ def edit_page(slug: str, page_key: str):
     """Rename a page, change its introduction and its display condition."""
     record = get_form_or_404(slug)
     draft = drafts.working_copy(record.draft)
-    index = drafts.page_index(draft, page_key)
-    if index is None:
-        abort(404)
-    page = draft["pages"][index]
+    index, page = _page_or_404(draft, page_key)
     condition = page.get("visible_if")
     form = PageForm(
         data={
@@ -106,6 +103,13 @@ def edit_page(slug: str, page_key: str):
     ), status
 
 
+def _page_or_404(draft: dict, page_key: str) -> tuple[int, dict]:
+    index = drafts.page_index(draft, page_key)
+    if index is None:
+        abort(404)
+    return index, draft["pages"][index]
+
+
 @bp.post("/<slug>/pages/<page_key>/deplacer")
 @roles_required(*DESIGN_ROLES)
 def move_page(slug: str, page_key: str):
@@ -124,10 +128,7 @@ def delete_page(slug: str, page_key: str):
     """Delete a page; one that holds fields needs an explicit confirmation."""
     record = get_form_or_404(slug)
     draft = drafts.working_copy(record.draft)
-    index = drafts.page_index(draft, page_key)
-    if index is None:
-        abort(404)
-    page = draft["pages"][index]
+    _index, page = _page_or_404(draft, page_key)
     confirmed = request.form.get("confirmer") == "oui" or not page["fields"]
     if request.method == "GET" or not confirmed:
         return render_template("builder/page_delete.html", record=record, page=page)
