@@ -28,7 +28,8 @@ def submission(reference: str):
     found = get_by_reference(get_session(), reference)
     if found is None:
         abort(404)
-    definition = definitions.load(found.form_version.definition)
+    version = found.form_version
+    definition = definitions.load_version(version.sha256, version.definition)
     return render_template(
         "backoffice/submission.html",
         submission=found,

@@ -10,6 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from forms_app.formdefs.cache import BoundedCache
 from forms_app.formdefs.expressions import ExpressionError, compile_expression
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -145,6 +146,14 @@ def load(data: dict | str | bytes) -> FormDefinition:
     if errors:
         raise DefinitionError(errors)
     return FormDefinition(data, pages, rules)
+
+
+_LOADED: BoundedCache[FormDefinition] = BoundedCache()
+
+
+def load_version(sha256: str, data: dict) -> FormDefinition:
+    """Load a published (immutable) definition once per content hash, then reuse it."""
+    return _LOADED.get_or_build(sha256, lambda: load(data))
 
 
 def _schema_message(error) -> str:

@@ -1,17 +1,13 @@
 """WTForms classes built at runtime from a definition, cached per form version."""
 
-from collections import OrderedDict
-from threading import Lock
-
 from flask_wtf import FlaskForm
 
+from forms_app.formdefs.cache import BoundedCache
 from forms_app.formdefs.composite import validate_visible
 from forms_app.formdefs.definition import FieldDef, FormDefinition
 from forms_app.formdefs.fields import make_field
 
-_CACHE: OrderedDict[str, type["DefinitionForm"]] = OrderedDict()
-_CACHE_SIZE = 256
-_LOCK = Lock()
+_CLASSES: BoundedCache[type["DefinitionForm"]] = BoundedCache()
 
 
 class DefinitionForm(FlaskForm):
@@ -78,17 +74,11 @@ def effective_fields(definition: FormDefinition) -> tuple[FieldDef, ...]:
 
 def form_class(definition: FormDefinition, cache_key: str) -> type[DefinitionForm]:
     """Return the form class for a definition; `cache_key` is the hash of its canonical JSON."""
-    with _LOCK:
-        cls = _CACHE.get(cache_key)
-        if cls is not None:
-            _CACHE.move_to_end(cache_key)
-            return cls
+    return _CLASSES.get_or_build(cache_key, lambda: _build_class(definition))
+
+
+def _build_class(definition: FormDefinition) -> type[DefinitionForm]:
     fields = effective_fields(definition)
     attributes = {f.key: make_field(f) for f in fields if f.holds_answer}
     attributes.update(definition=definition, effective_fields=fields)
-    cls = type(f"Form_{definition.slug.replace('-', '_')}", (DefinitionForm,), attributes)
-    with _LOCK:
-        _CACHE[cache_key] = cls
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return cls
+    return type(f"Form_{definition.slug.replace('-', '_')}", (DefinitionForm,), attributes)

@@ -39,7 +39,7 @@ def fill(slug: str):
     if not form.is_open(now):
         return render_template("public/not_open.html", form=form, now=now), 403
     version = form.current_version
-    definition = definitions.load(version.definition)
+    definition = definitions.load_version(version.sha256, version.definition)
     action_url = url_for("public.fill", slug=slug)
     web_form = build_form(definition, version.sha256)
     if request.method == "GET" or group_action():
