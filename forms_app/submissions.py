@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from forms_app import audit, storage
@@ -18,19 +20,23 @@ REFERENCE_DIGITS = 6
 
 
 def next_reference(session: Session, prefix: str, now: datetime) -> str:
-    """Hand out the next reference for the prefix and year, e.g. AIDE-2026-000123."""
-    year = now.year
-    bumped = session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
-        .values(last_value=ReferenceCounter.last_value + 1)
+    """Hand out the next reference for the prefix and year, e.g. AIDE-2026-000123.
+
+    One upsert statement: concurrent first submissions of a year cannot collide.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ReferenceCounter)
+        .values(prefix=prefix, year=now.year, last_value=1)
+        .on_conflict_do_update(
+            index_elements=["prefix", "year"],
+            set_={"last_value": ReferenceCounter.last_value + 1},
+        )
         .returning(ReferenceCounter.last_value)
-    ).scalar()
-    if bumped is None:
-        session.add(ReferenceCounter(prefix=prefix, year=year, last_value=1))
-        session.flush()
-        bumped = 1
-    return f"{prefix}-{year}-{bumped:0{REFERENCE_DIGITS}d}"
+    )
+    number = session.execute(statement).scalar_one()
+    return f"{prefix}-{now.year}-{number:0{REFERENCE_DIGITS}d}"
 
 
 def submit(
