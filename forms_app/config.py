@@ -28,6 +28,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 4 * 3600
+    # Largest request accepted (all files of a form together); larger ones get a 413 page.
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
     # Staff login: lock an account for LOGIN_LOCKOUT_SECONDS after LOGIN_MAX_FAILURES.
     LOGIN_MAX_FAILURES = 5

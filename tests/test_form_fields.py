@@ -211,3 +211,12 @@ def test_nc_iban_is_converted_and_flagged_for_agents(app, client):
     assert "NC" in note
     post(client, slug, {"reponse": "FR76 9999 9000 0100 0123 4567 809"})
     assert latest_submission(app).rule_results["notes"] == {}
+
+
+def test_oversized_request_gets_a_french_413(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 50_000
+    slug = publish_form(app, [_field({"type": "file"})])
+    response = post(client, slug, {"reponse": (io.BytesIO(PDF + b"0" * 60_000), "gros.pdf")})
+    assert response.status_code == 413
+    assert "Fichier trop volumineux" in response.text
+    assert latest_submission(app) is None
