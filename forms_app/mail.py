@@ -9,8 +9,14 @@ from pathlib import Path
 from flask import current_app
 
 
-def build(to: str, subject: str, body: str, reply_to: str | None = None) -> EmailMessage:
-    """Build a plain-text UTF-8 message from the configured sender."""
+def build(
+    to: str,
+    subject: str,
+    body: str,
+    reply_to: str | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),  # (file name, content type, bytes)
+) -> EmailMessage:
+    """Build a plain-text UTF-8 message from the configured sender, with attached files."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -20,6 +26,9 @@ def build(to: str, subject: str, body: str, reply_to: str | None = None) -> Emai
     if reply_to:
         message["Reply-To"] = reply_to
     message.set_content(body)
+    for filename, content_type, content in attachments:
+        maintype, subtype = content_type.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 

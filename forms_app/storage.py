@@ -21,5 +21,9 @@ def store(content: bytes, sha256: str) -> str:
     return key
 
 
+def path(key: str) -> Path:
+    return root() / key
+
+
 def read(key: str) -> bytes:
-    return (root() / key).read_bytes()
+    return path(key).read_bytes()

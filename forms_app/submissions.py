@@ -14,6 +14,7 @@ from forms_app.formdefs.definition import FormDefinition
 from forms_app.formdefs.files import CheckedFile
 from forms_app.formdefs.rules import RuleResults
 from forms_app.models import Attachment, Form, FormVersion, ReferenceCounter, Submission
+from workflows import outbox
 
 # No 0/O or 1/I ambiguity can arise: references are digits after a fixed prefix.
 REFERENCE_DIGITS = 6
@@ -82,6 +83,7 @@ def submit(
         ]
     submission.answers = stored_answers
     audit.record(session, submission, "submit", None, to_state="submitted", version=version.number)
+    outbox.add(session, "send_receipt", submission_id=submission.id)
     return submission
 
 

@@ -36,6 +36,20 @@ def send_email(to: str, subject: str, body: str, reply_to: str | None = None) ->
     mail.send(mail.build(to, subject, body, reply_to))
 
 
+def send_receipt(submission_id: int) -> None:
+    """Render a submission's receipt PDF (once) and e-mail it to the applicant."""
+    from forms_app import receipts
+    from forms_app.db import get_session
+    from forms_app.models import Submission
+
+    session = get_session()
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise LookupError(f"no submission {submission_id}")
+    receipts.send_receipt(session, submission)
+
+
 JOBS: dict[str, Callable[..., None]] = {
     "send_email": send_email,
+    "send_receipt": send_receipt,
 }

@@ -3,6 +3,7 @@
 from flask import abort, render_template
 from flask_login import current_user
 
+from forms_app import receipts
 from forms_app.backoffice import bp
 from forms_app.db import get_session
 from forms_app.formdefs import definition as definitions
@@ -36,3 +37,13 @@ def submission(reference: str):
         definition=definition,
         summary=display.summary(definition, found.answers),
     )
+
+
+@bp.get("/demandes/<reference>/recu.pdf")
+@roles_required(*CASE_ROLES)
+def submission_receipt(reference: str):
+    """Download a request's receipt."""
+    found = get_by_reference(get_session(), reference)
+    if found is None:
+        abort(404)
+    return receipts.download(found)

@@ -28,6 +28,9 @@ class Submission(Base):
     applicant_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The receipt PDF, rendered once by a job; never changed afterwards.
+    receipt_sha256: Mapped[str | None] = mapped_column(String(64))
+    receipt_key: Mapped[str | None] = mapped_column(String(200))
 
     form: Mapped[Form] = relationship()
     form_version: Mapped[FormVersion] = relationship()

@@ -3,13 +3,14 @@
 from flask import abort, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from forms_app import receipts
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
 from forms_app.formdefs import rules
 from forms_app.models import Form, FormStatus
 from forms_app.public import bp
 from forms_app.public.filling import build_form, group_action, page
-from forms_app.submissions import submit
+from forms_app.submissions import get_by_reference, submit
 
 RECEIPT_KEY = "last_receipt"
 
@@ -67,3 +68,13 @@ def acknowledge(slug: str):
         return redirect(url_for("public.fill", slug=slug))
     form = _published_form(slug)
     return render_template("public/acknowledge.html", form=form, reference=reference)
+
+
+@bp.get("/demarches/<slug>/merci/recu.pdf")
+def receipt(slug: str):
+    """Let the person who just submitted download their receipt."""
+    reference = session.get(RECEIPT_KEY)
+    found = get_by_reference(get_session(), reference) if reference else None
+    if found is None or found.form.slug != slug:
+        abort(404)
+    return receipts.download(found)
