@@ -221,8 +221,9 @@ def execute(message_id: int) -> str:
 
     session = get_session()
     message = session.get(OutboxMessage, message_id)
+    job = message.job  # read now: after a rollback the row would be reloaded (and locked)
     try:
-        JOBS[message.job](**message.args)
+        JOBS[job](**message.args)
         message.status = OutboxStatus.DONE
         message.finished_at = utcnow()
         message.last_error = None
@@ -231,7 +232,7 @@ def execute(message_id: int) -> str:
     except Exception as exc:
         session.rollback()
         # The message may hold personal data: it goes to the row (staff-only), not the log.
-        log.error("outbox: job %s #%s failed: %s", message.job, message_id, type(exc).__name__)
+        log.error("outbox: job %s #%s failed: %s", job, message_id, type(exc).__name__)
         return _record_failure(factory, message_id, exc, config)
 
 
