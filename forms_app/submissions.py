@@ -47,14 +47,19 @@ def submit(
     definition: FormDefinition,
     answers: dict[str, Any],
     results: RuleResults,
+    token: str | None = None,
 ) -> Submission:
-    """Record a submission pinned to `version`; the caller commits."""
+    """Record a submission pinned to `version`; the caller commits.
+
+    `token` (unique) makes a replayed POST fail at commit instead of creating a second one.
+    """
     now = utcnow()
     files = {k: v for k, v in answers.items() if _is_files(v)}
     stored_answers = {k: v for k, v in answers.items() if k not in files}
     prefix = definition.settings.get("reference_prefix") or "DEM"
     submission = Submission(
         reference=next_reference(session, prefix, now),
+        submit_token=token,
         form_id=form.id,
         form_version_id=version.id,
         state="submitted",
@@ -85,6 +90,12 @@ def submit(
     audit.record(session, submission, "submit", None, to_state="submitted", version=version.number)
     outbox.add(session, "send_receipt", submission_id=submission.id)
     return submission
+
+
+def get_by_token(session: Session, token: str | None) -> Submission | None:
+    if token is None:
+        return None
+    return session.scalar(select(Submission).where(Submission.submit_token == token))
 
 
 def get_by_reference(session: Session, reference: str) -> Submission | None:

@@ -18,6 +18,8 @@ class Submission(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(30), unique=True)
+    # One submission per filled page: a replayed POST carries the same token.
+    submit_token: Mapped[str | None] = mapped_column(String(32), unique=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("form.id"))
     form_version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id"))
     state: Mapped[str] = mapped_column(String(30), default="submitted")

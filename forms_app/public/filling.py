@@ -1,5 +1,7 @@
 """Render and check a form from its definition: the public page and the designers' preview."""
 
+import uuid
+
 from flask import Response, make_response, render_template, request
 
 from forms_app.formdefs import display, rules
@@ -61,6 +63,29 @@ def page(definition, form, action_url: str, preview: bool, status: int = 200, in
             ineligible=ineligible,
             action_url=action_url,
             preview=preview,
+            submit_token=submit_token(),
         ),
         status,
     )
+
+
+SUBMIT_TOKEN = "_jeton"  # noqa: S105  (a form field name, not a secret)
+
+
+def submit_token() -> str:
+    """The page's submission token: kept across re-displays, new for a fresh page.
+
+    A double click or a replayed POST carries the same token, and a token makes at most one
+    submission (see forms_app.submissions.submit).
+    """
+    token = request.form.get(SUBMIT_TOKEN, "") if request.method == "POST" else ""
+    return token if _is_token(token) else uuid.uuid4().hex
+
+
+def posted_token() -> str | None:
+    token = request.form.get(SUBMIT_TOKEN, "")
+    return token if _is_token(token) else None
+
+
+def _is_token(value: str) -> bool:
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)

@@ -2,15 +2,16 @@
 
 from flask import abort, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from forms_app import receipts
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
 from forms_app.formdefs import rules
-from forms_app.models import Form, FormStatus
+from forms_app.models import Form, FormStatus, Submission
 from forms_app.public import bp
-from forms_app.public.filling import build_form, group_action, page
-from forms_app.submissions import get_by_reference, submit
+from forms_app.public.filling import build_form, group_action, page, posted_token
+from forms_app.submissions import get_by_reference, get_by_token, submit
 
 RECEIPT_KEY = "last_receipt"
 
@@ -45,6 +46,11 @@ def fill(slug: str):
     web_form = build_form(definition, version.sha256)
     if request.method == "GET" or group_action():
         return page(definition, web_form, action_url, preview=False)
+    token = posted_token()
+    db = get_session()
+    already = get_by_token(db, token)
+    if already is not None:  # a double click or a replayed POST: the same answer again
+        return _acknowledged(slug, already)
     if not web_form.validate():
         return page(definition, web_form, action_url, preview=False, status=400)
     results = rules.evaluate(definition, web_form.answers)
@@ -53,9 +59,18 @@ def fill(slug: str):
         return page(
             definition, web_form, action_url, False, status=422, ineligible=results.ineligible
         )
-    db = get_session()
-    submission = submit(db, form, version, definition, web_form.answers, results)
-    db.commit()
+    try:
+        submission = submit(db, form, version, definition, web_form.answers, results, token)
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # the same POST, replayed concurrently, committed first
+        submission = get_by_token(db, token)
+        if submission is None:
+            raise
+    return _acknowledged(slug, submission)
+
+
+def _acknowledged(slug: str, submission: Submission):
     session[RECEIPT_KEY] = submission.reference
     return redirect(url_for("public.acknowledge", slug=slug))
 
