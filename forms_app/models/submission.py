@@ -14,10 +14,15 @@ class Submission(Base):
     """An applicant's request: answers, rule results, and the version that produced them."""
 
     __tablename__ = "submission"
-    __table_args__ = (Index("ix_submission_form_id_state", "form_id", "state"),)
+    __table_args__ = (
+        Index("ix_submission_form_id_state", "form_id", "state"),
+        Index("ix_submission_state_expires_at", "state", "expires_at"),
+        Index("ix_submission_applicant_email", "applicant_email"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(30), unique=True)
+    # Handed out at submission: a draft has none, so "saved" never looks like "submitted".
+    reference: Mapped[str | None] = mapped_column(String(30), unique=True)
     # One submission per filled page: a replayed POST carries the same token.
     submit_token: Mapped[str | None] = mapped_column(String(32), unique=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("form.id"))
@@ -29,6 +34,14 @@ class Submission(Base):
     priority: Mapped[int | None]
     applicant_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+    # Drafts: what was typed, as posted (field name -> values), so any page comes back as
+    # it was left; the hash of the secret in the resume link; when the draft expires.
+    draft_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    resume_token_hash: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The receipt PDF, rendered once by a job; never changed afterwards.
     receipt_sha256: Mapped[str | None] = mapped_column(String(64))
