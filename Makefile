@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 MO := forms_app/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: install run worker test lint format translations extract-messages constraints bench clean
+.PHONY: install browser run worker test lint format translations extract-messages constraints bench clean
 
 install: $(STAMP) $(MO)
 
@@ -27,8 +27,21 @@ run: install
 	$(FLASK) demo load
 	exec $(BIN)/python -m forms_app.launcher
 
+## Headless Chromium for tests/browser: Debian's package (Playwright cannot download browsers here)
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "make browser: installing Debian's chromium ($(CHROMIUM) is missing)"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+	  || { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; \
+	}
+	@test -x $(CHROMIUM) || { \
+	  echo "make browser: $(CHROMIUM) is missing and could not be installed; the browser tests need it (apt-get install chromium)." >&2; \
+	  exit 1; }
+
 ## Run the whole suite (SQLite by default; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -27,7 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["REMEMBER_COOKIE_SECURE"] = True
     config_module.check(app.config)
 
-    from forms_app import auth, cli, db, errors, filters, health, i18n, security
+    from forms_app import auth, cli, db, devmail, errors, filters, health, i18n, security
     from forms_app.backoffice import bp as backoffice_bp
     from forms_app.builder import bp as builder_bp
     from forms_app.public import bp as public_bp
@@ -45,4 +45,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(builder_bp)
+    devmail.init_app(app)  # development only: /dev/courriels
     return app
