@@ -2,6 +2,7 @@
 
 from forms_app.models.event import Event
 from forms_app.models.form import Form, FormStatus, FormVersion
+from forms_app.models.message import Message, MessageAuthor
 from forms_app.models.outbox import OutboxMessage, OutboxStatus
 from forms_app.models.submission import Attachment, ReferenceCounter, Submission
 from forms_app.models.user import Role, User, UserRole
@@ -12,6 +13,8 @@ __all__ = [
     "Form",
     "FormStatus",
     "FormVersion",
+    "Message",
+    "MessageAuthor",
     "OutboxMessage",
     "OutboxStatus",
     "ReferenceCounter",

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from forms_app.db import Base, UTCDateTime, utcnow
 from forms_app.models.form import Form, FormVersion, JSONType
@@ -53,6 +53,23 @@ class Submission(Base):
         back_populates="submission", order_by="Attachment.id"
     )
 
+    def apply(
+        self,
+        session: Session,
+        action: str,
+        actor: "User | None" = None,  # noqa: F821
+        *,
+        by: str = "agent",
+        reason: str | None = None,
+    ) -> "Event":  # noqa: F821
+        """Take `action` ("agent" or "applicant" `by`): check the table, set the state, audit it.
+
+        Raises workflows.states.TransitionError if the table forbids it. The caller commits.
+        """
+        from forms_app import transitions
+
+        return transitions.apply(session, self, action, actor, by=by, reason=reason)
+
 
 class Attachment(Base):
     """A file sent with a submission, stored once under its content hash."""
@@ -70,8 +87,13 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the file came with a message of the thread rather than with the form.
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="SET NULL"), index=True
+    )
 
     submission: Mapped[Submission | None] = relationship(back_populates="attachments")
+    message: Mapped["Message | None"] = relationship(back_populates="attachments")  # noqa: F821
 
 
 class ReferenceCounter(Base):

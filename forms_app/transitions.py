@@ -1,0 +1,57 @@
+"""Change a submission's state: check the transition table, then record the audit event.
+
+`Submission.apply()` calls `apply()`; nothing else assigns `submission.state` (except
+`submissions.submit`, which creates the row directly in the submitted state).
+"""
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from forms_app import audit
+from forms_app.models import Event, Submission, User
+from workflows import states
+from workflows.states import TransitionError
+
+__all__ = ["TransitionError", "apply", "check_permission"]
+
+
+def check_permission(submission: Submission, action: str, actor: User | None, by: str) -> None:
+    """Hook for the per-role and segregation-of-duties rules (DESIGN §4); allows all for now.
+
+    To be filled by the permissions issue: raise TransitionError (or a dedicated error) when
+    `actor` may not take `action` on `submission` (reviewer ≠ approver, approver ≠ signer…).
+    """
+
+
+def apply(
+    session: Session,
+    submission: Submission,
+    action: str,
+    actor: User | None = None,
+    *,
+    by: str = states.BY_AGENT,
+    reason: str | None = None,
+) -> Event:
+    """Move `submission` along `action` and add its audit event; the caller commits.
+
+    The row is re-read under a lock first, so two concurrent requests cannot both take a
+    transition from the same state (SQLite already serialises writers with BEGIN IMMEDIATE).
+    """
+    if inspect(submission).persistent:
+        session.refresh(submission, attribute_names=["state"], with_for_update=True)
+    from_state = submission.state
+    to_state = states.next_state(from_state, action, by=by)
+    check_permission(submission, action, actor, by)
+    submission.state = to_state.value
+    details = {"by": by}
+    if reason:
+        details["reason"] = reason
+    return audit.record(
+        session,
+        submission,
+        str(action),
+        actor,
+        from_state=from_state,
+        to_state=to_state.value,
+        **details,
+    )
