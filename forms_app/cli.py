@@ -19,6 +19,7 @@ db_cli = AppGroup("db", help="Database schema (Alembic).")
 users_cli = AppGroup("users", help="Staff accounts.")
 outbox_cli = AppGroup("outbox", help="The job outbox.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+drafts_cli = AppGroup("drafts", help="Applicants' drafts.")
 
 DEMO_PASSWORD = "guichet-demo-2026"  # noqa: S105  (demo only; refused in production)
 DEMO_USERS = [
@@ -33,7 +34,7 @@ DEMO_USERS = [
 def init_app(app: Flask) -> None:
     from forms_app.forms_cli import forms_cli
 
-    for group in (db_cli, users_cli, outbox_cli, demo_cli, forms_cli):
+    for group in (db_cli, users_cli, outbox_cli, demo_cli, forms_cli, drafts_cli):
         app.cli.add_command(group)
 
 
@@ -119,6 +120,15 @@ def demo_load() -> None:
 
     for slug in load_demo_forms():
         click.echo(f"Demo form published: /demarches/{slug}/")
+
+
+@drafts_cli.command("sweep")
+def drafts_sweep() -> None:
+    """Delete expired drafts; send expiry warnings and closing reminders that are due."""
+    from forms_app import draft_notices
+
+    done = draft_notices.sweep(get_session())
+    click.echo(f"Expired {done['expired']}, warned {done['expiry']}, reminded {done['closing']}.")
 
 
 @outbox_cli.command("dispatch")

@@ -35,6 +35,8 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_SECONDS = 15 * 60
     PASSWORD_MIN_LENGTH = 12
+    # Seconds an e-mailed link to the applicant space stays valid.
+    APPLICANT_LINK_MAX_AGE = 24 * 3600
 
     # Job queue and outbox.
     QUEUE_NAME = "default"
@@ -45,6 +47,16 @@ class Config:
     OUTBOX_STALE_AFTER = 30
     OUTBOX_DISPATCH_INTERVAL = 2.0
     OUTBOX_BATCH_SIZE = 200
+
+    # Where applicants reach the site: links in e-mails are built on it.
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    # Drafts live this many days after their last save; a warning goes out this many days
+    # before; applicants with a draft are reminded this many hours before the form closes.
+    DRAFT_LIFETIME_DAYS = 30
+    DRAFT_WARNING_DAYS = 7
+    CLOSING_REMINDER_HOURS = 48
+    # Seconds between two passes of the draft sweep (expiry, warnings, reminders).
+    DRAFT_SWEEP_INTERVAL = 300
 
     # E-mail: "file" writes .eml files under MAIL_DIR, "smtp" sends through SMTP_*.
     MAIL_BACKEND = "file"

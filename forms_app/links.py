@@ -6,7 +6,7 @@ signature, so a link made for one purpose never opens another. No account, no pa
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 
@@ -25,3 +25,13 @@ def read(purpose: str, token: str, max_age_seconds: int) -> Any | None:
         return _serializer(purpose).loads(token, max_age=max_age_seconds)
     except BadSignature:  # includes SignatureExpired
         return None
+
+
+def absolute(endpoint: str, **values: Any) -> str:
+    """The public address of a page, for e-mails (built on PUBLIC_URL, even in jobs)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path

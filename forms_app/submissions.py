@@ -15,6 +15,7 @@ from forms_app.formdefs.files import CheckedFile
 from forms_app.formdefs.rules import RuleResults
 from forms_app.models import Attachment, Form, FormVersion, ReferenceCounter, Submission
 from workflows import outbox
+from workflows.states import BY_APPLICANT, Action, TransitionError
 
 # No 0/O or 1/I ambiguity can arise: references are digits after a fixed prefix.
 REFERENCE_DIGITS = 6
@@ -49,47 +50,86 @@ def submit(
     results: RuleResults,
     token: str | None = None,
 ) -> Submission:
-    """Record a submission pinned to `version`; the caller commits.
+    """Record a submission pinned to `version` in one step (no draft); the caller commits.
 
     `token` (unique) makes a replayed POST fail at commit instead of creating a second one.
     """
-    now = utcnow()
-    files = {k: v for k, v in answers.items() if _is_files(v)}
-    stored_answers = {k: v for k, v in answers.items() if k not in files}
-    prefix = definition.settings.get("reference_prefix") or "DEM"
     submission = Submission(
-        reference=next_reference(session, prefix, now),
         submit_token=token,
         form_id=form.id,
         form_version_id=version.id,
-        state="submitted",
-        answers=stored_answers,
-        rule_results=results.to_json(),
-        computed_amount=results.amount,
-        priority=results.priority,
-        applicant_email=_first_email(definition, answers),
-        submitted_at=now,
+        state="submitted",  # created submitted: there was no draft to move along
+        answers={},
     )
     session.add(submission)
+    files = {k: v for k, v in answers.items() if _is_files(v)}
     for key, checked in files.items():
-        for item in checked:
-            submission.attachments.append(
-                Attachment(
-                    field_key=key,
-                    original_name=item.name[:255],
-                    content_type=item.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    storage_key=storage.store(item.content, item.sha256),
-                )
-            )
-        stored_answers[key] = [
-            {"name": item.name, "size": item.size, "sha256": item.sha256} for item in checked
-        ]
-    submission.answers = stored_answers
-    audit.record(session, submission, "submit", None, to_state="submitted", version=version.number)
-    outbox.add(session, "send_receipt", submission_id=submission.id)
+        submission.attachments.extend(new_attachment(key, item) for item in checked)
+    stored = {k: v for k, v in answers.items() if k not in files}
+    for key, checked in files.items():
+        stored[key] = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in checked]
+    _finalise(session, submission, definition, stored, results)
+    version_number = session.get(FormVersion, submission.form_version_id).number
+    audit.record(session, submission, "submit", None, to_state="submitted", version=version_number)
     return submission
+
+
+def submit_draft(
+    session: Session,
+    draft: Submission,
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    results: RuleResults,
+    token: str | None,
+) -> bool:
+    """Turn a draft into a submission; the caller commits. False if it was already submitted.
+
+    The transition re-reads the draft under a lock, so two concurrent POSTs of the same draft
+    (a double click, two tabs) make exactly one submission with one reference.
+    """
+    try:
+        draft.apply(session, Action.SUBMIT, by=BY_APPLICANT)
+    except TransitionError:
+        return False  # submitted by another click or tab first: the row lock made us wait
+    draft.submit_token = token
+    _finalise(session, draft, definition, answers, results)
+    draft.draft_data = None
+    draft.resume_token_hash = None
+    draft.expires_at = None
+    return True
+
+
+def _finalise(
+    session: Session,
+    submission: Submission,
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    results: RuleResults,
+) -> None:
+    """Give the submission its reference, answers and results; queue the receipt."""
+    now = utcnow()
+    prefix = definition.settings.get("reference_prefix") or "DEM"
+    submission.reference = next_reference(session, prefix, now)
+    submission.answers = answers
+    submission.rule_results = results.to_json()
+    submission.computed_amount = results.amount
+    submission.priority = results.priority
+    submission.applicant_email = _first_email(definition, answers) or submission.applicant_email
+    submission.submitted_at = now
+    session.flush()  # the receipt job needs the id
+    outbox.add(session, "send_receipt", submission_id=submission.id)
+
+
+def new_attachment(field_key: str, item: CheckedFile) -> Attachment:
+    """Store a checked upload (once per content) and describe it as an attachment."""
+    return Attachment(
+        field_key=field_key,
+        original_name=item.name[:255],
+        content_type=item.content_type,
+        size=item.size,
+        sha256=item.sha256,
+        storage_key=storage.store(item.content, item.sha256),
+    )
 
 
 def get_by_token(session: Session, token: str | None) -> Submission | None:
@@ -109,5 +149,5 @@ def _is_files(value: Any) -> bool:
 def _first_email(definition: FormDefinition, answers: dict[str, Any]) -> str | None:
     for fdef in definition.answer_fields():
         if fdef.type == "email" and answers.get(fdef.key):
-            return answers[fdef.key]
+            return answers[fdef.key].lower()
     return None

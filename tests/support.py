@@ -1,11 +1,14 @@
 """Helpers the tests share: real worker processes, waiting, test data builders."""
 
+import io
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -135,9 +138,62 @@ def publish_form(
 
 
 def latest_submission(app: Flask):
+    """The last submitted request (drafts are not submissions yet), or None."""
     from sqlalchemy import select
 
     from forms_app.models import Submission
 
     with app.app_context():
-        return get_session().scalars(select(Submission).order_by(Submission.id.desc())).first()
+        submitted = select(Submission).where(Submission.reference.is_not(None))
+        return get_session().scalars(submitted.order_by(Submission.id.desc())).first()
+
+
+TOKEN_FIELD = re.compile(r'name="_jeton" value="([0-9a-f]{32})"')
+
+
+def submit_answers(client, slug: str, data: dict, *, submit: bool = True):
+    """Fill a form page by page as a browser does, then submit it; return the last response.
+
+    Every page is posted all of `data` (a page keeps its own fields). The first page that
+    answers with its errors, the check page when it refuses (ineligible), or the answer to
+    the submission is returned. Files are given as (bytes or BytesIO, file name).
+    """
+    files = {key: _file_parts(value) for key, value in data.items() if _is_file(value)}
+    response = client.post(f"/demarches/{slug}/")
+    while response.status_code == 302:
+        location = response.headers["Location"]
+        path = urlsplit(location).path
+        if "/etapes/" in path:
+            fresh = {**data, **{k: _fresh_files(parts) for k, parts in files.items()}}
+            response = client.post(location, data=fresh, content_type="multipart/form-data")
+        elif path.endswith("/verification"):
+            page = client.get(location)
+            if page.status_code != 200 or not submit:
+                return page
+            token = TOKEN_FIELD.search(page.text).group(1)
+            return client.post(location, data={"_jeton": token})
+        else:
+            return response
+    return response
+
+
+def _is_file(value) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return bool(items) and all(isinstance(i, tuple) and len(i) == 2 for i in items)
+
+
+def _file_parts(value) -> list[tuple[bytes, str]]:
+    items = value if isinstance(value, list) else [value]
+    parts = []
+    for content, name in items:
+        parts.append((content.getvalue() if isinstance(content, io.BytesIO) else content, name))
+    return parts
+
+
+def _fresh_files(parts: list[tuple[bytes, str]]) -> list[tuple[io.BytesIO, str]]:
+    return [(io.BytesIO(content), name) for content, name in parts]
+
+
+def first_page(client, slug: str):
+    """Start the form as an applicant does and return its first page."""
+    return client.post(f"/demarches/{slug}/", follow_redirects=True)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from forms_app import publishing
 from forms_app.db import get_session
 from forms_app.models import Form, Role, Submission
-from tests.support import make_user
+from tests.support import make_user, submit_answers
 
 BASE = "/agents/formulaires"
 DESIGNER = "designer@example.nc"
@@ -129,7 +129,8 @@ def test_designers_and_admins_see_every_page(app, client, auth, role, path):
 
 def count_submissions(app) -> int:
     with app.app_context():
-        return get_session().scalar(select(func.count()).select_from(Submission))
+        submitted = select(func.count()).where(Submission.reference.is_not(None))
+        return get_session().scalar(submitted)
 
 
 def test_designer_builds_previews_publishes_and_an_applicant_submits(app, client, auth):
@@ -210,10 +211,8 @@ def test_designer_builds_previews_publishes_and_an_applicant_submits(app, client
         "precision": "",
         "accord": "y",
     }
-    refused = public.post(
-        url,
-        data={**answers, "courriel": "marie-at-example", "enfants": "douze"},
-        content_type="multipart/form-data",
+    refused = submit_answers(
+        public, slug, {**answers, "courriel": "marie-at-example", "enfants": "douze"}
     )
     assert refused.status_code == 400
     for message in (
@@ -226,10 +225,8 @@ def test_designer_builds_previews_publishes_and_an_applicant_submits(app, client
     assert count_submissions(app) == 0
 
     # "Non" hides the required precision: it no longer blocks.
-    response = public.post(
-        url,
-        data={**answers, "handicap": "non", "piece": (io.BytesIO(PDF), "piece.pdf")},
-        content_type="multipart/form-data",
+    response = submit_answers(
+        public, slug, {**answers, "handicap": "non", "piece": (io.BytesIO(PDF), "piece.pdf")}
     )
     assert response.status_code == 302, response.text
     assert response.headers["Location"] == f"/demarches/{slug}/merci"

@@ -4,14 +4,14 @@ import io
 
 import pytest
 
-from tests.support import latest_submission, publish_form
+from tests.support import first_page, latest_submission, publish_form, submit_answers
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 def post(client, slug: str, data: dict):
-    return client.post(f"/demarches/{slug}/", data=data, content_type="multipart/form-data")
+    return submit_answers(client, slug, data)
 
 
 CASES = [
@@ -105,10 +105,10 @@ def test_multichoice_with_limits(app, client):
     slug = publish_form(
         app, [_field({"type": "multichoice", "choices": choices, "validation": {"max": 2}})]
     )
-    response = client.post(f"/demarches/{slug}/", data={"reponse": ["a", "b", "c"]})
+    response = submit_answers(client, slug, {"reponse": ["a", "b", "c"]})
     assert response.status_code == 400
     assert "au plus 2" in response.text
-    assert client.post(f"/demarches/{slug}/", data={"reponse": ["c", "a"]}).status_code == 302
+    assert submit_answers(client, slug, {"reponse": ["c", "a"]}).status_code == 302
     assert latest_submission(app).answers == {"reponse": ["a", "c"]}  # in the choices' order
 
 
@@ -195,7 +195,7 @@ def test_headings_and_paragraphs_are_shown_not_stored(app, client):
             _field({"type": "text"}, required=False),
         ],
     )
-    page = client.get(f"/demarches/{slug}/")
+    page = first_page(client, slug)
     assert "Votre entreprise" in page.text
     assert "Munissez-vous de votre RIDET." in page.text
     assert post(client, slug, {}).status_code == 302

@@ -18,6 +18,7 @@ from tests.support import (
     sent_mails,
     start_worker,
     stop_process,
+    submit_answers,
     wait_until,
 )
 
@@ -50,7 +51,7 @@ def receipt_bytes(app, submission_id: int) -> bytes | None:
 
 def test_receipt_lists_every_answer_and_is_e_mailed(app, client):
     slug = publish_form(app, FIELDS)
-    assert client.post(f"/demarches/{slug}/", data=ANSWERS).status_code == 302
+    assert submit_answers(client, slug, ANSWERS).status_code == 302
     submission = latest_submission(app)
     pending = client.get(f"/demarches/{slug}/merci/recu.pdf")
     assert pending.status_code == 202
@@ -89,7 +90,7 @@ def test_receipt_is_rendered_once(app, client):
     from workflows import outbox
 
     slug = publish_form(app, FIELDS)
-    client.post(f"/demarches/{slug}/", data=ANSWERS)
+    submit_answers(client, slug, ANSWERS)
     submission = latest_submission(app)
     run_worker_burst(app)
     first = receipt_bytes(app, submission.id)
@@ -104,7 +105,7 @@ def test_receipt_is_rendered_once(app, client):
 
 def test_staff_download_the_receipt_others_cannot(app, client, auth):
     slug = publish_form(app, FIELDS)
-    client.post(f"/demarches/{slug}/", data=ANSWERS)
+    submit_answers(client, slug, ANSWERS)
     submission = latest_submission(app)
     run_worker_burst(app)
     stranger = app.test_client()
@@ -122,7 +123,7 @@ def test_submission_needs_neither_redis_nor_a_worker(app, client, tmp_path):
     app.config["REDIS_URL"] = redis.url  # nothing listens there yet
     app.extensions.pop("guichet.redis", None)
     slug = publish_form(app, FIELDS)
-    response = client.post(f"/demarches/{slug}/", data=ANSWERS)
+    response = submit_answers(client, slug, ANSWERS)
     assert response.status_code == 302  # the applicant has a reference at once
     submission = latest_submission(app)
     assert submission.reference in client.get(f"/demarches/{slug}/merci").text

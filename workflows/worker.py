@@ -48,6 +48,7 @@ def dispatch_forever(interval: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     app = create_app()
     log.info("outbox dispatcher started (every %.1fs)", interval)
+    next_sweep = time.monotonic()
     while True:
         try:
             outbox.reconcile(app)
@@ -55,7 +56,24 @@ def dispatch_forever(interval: float) -> None:
                 pass
         except Exception:
             log.exception("outbox dispatcher pass failed; retrying")
+        if time.monotonic() >= next_sweep:
+            next_sweep = time.monotonic() + app.config["DRAFT_SWEEP_INTERVAL"]
+            sweep_drafts(app)
         time.sleep(interval)
+
+
+def sweep_drafts(app) -> None:
+    """Expire old drafts and send the draft notices that are due; never raise."""
+    from forms_app import draft_notices
+    from forms_app.db import get_session
+
+    try:
+        with app.app_context():
+            done = draft_notices.sweep(get_session())
+        if any(done.values()):
+            log.info("draft sweep: %s", done)
+    except Exception:
+        log.exception("draft sweep failed; retrying at the next pass")
 
 
 def wait_for_redis(connection: Redis, stop_after: float | None = None) -> bool:

@@ -232,12 +232,16 @@ class UploadField(MultipleFileField):
     def __init__(self, *args, fdef: FieldDef, **kwargs):
         super().__init__(*args, **kwargs)
         self.fdef, self.answer = fdef, None
+        # Files stored earlier (a draft's page saved before): they stand unless replaced.
+        self.kept: list[dict] = []
 
     def pre_validate(self, form) -> None:
         files = [f for f in (self.data or []) if getattr(f, "filename", "")]
         self.answer = None
         if not files:
-            if self.fdef.required:
+            if self.kept:
+                self.answer = list(self.kept)
+            elif self.fdef.required:
                 raise ValidationError(f"Joignez « {self.fdef.label} ».")
             return
         try:

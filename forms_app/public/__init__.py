@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from forms_app.public import views  # noqa: E402, F401
+from forms_app.public import saving, space, space_access, steps, views  # noqa: E402, F401

@@ -1,76 +1,64 @@
-"""Portal and form views for applicants."""
+"""Portal, a form's start page, and the acknowledgement of a submission."""
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, session, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from forms_app import receipts
+from forms_app import drafts, receipts
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
-from forms_app.formdefs import rules
 from forms_app.models import Form, FormStatus, Submission
 from forms_app.public import bp
-from forms_app.public.filling import build_form, group_action, page, posted_token
-from forms_app.submissions import get_by_reference, get_by_token, submit
+from forms_app.public.filling_state import Filling, bind, bound_draft
+from forms_app.public.lookup import not_open_page, published_form
+from forms_app.submissions import get_by_reference
 
 RECEIPT_KEY = "last_receipt"
 
 
 @bp.get("/")
 def index():
-    """List the procedures open to the public."""
+    """List the procedures open to the public, soonest deadline first, and those to come."""
     now = utcnow()
-    forms = get_session().scalars(
+    published = get_session().scalars(
         select(Form).where(Form.status == FormStatus.PUBLISHED).order_by(Form.closes_at)
     )
-    return render_template("public/index.html", forms=[f for f in forms if f.is_open(now)])
+    forms = list(published)
+    return render_template(
+        "public/index.html",
+        forms=[f for f in forms if f.is_open(now)],
+        upcoming=[f for f in forms if f.opens_at and now < f.opens_at],
+    )
 
 
-def _published_form(slug: str) -> Form:
-    form = get_session().scalar(select(Form).where(Form.slug == slug))
-    if form is None or form.current_version is None or form.status is FormStatus.ARCHIVED:
-        abort(404)
-    return form
-
-
-@bp.route("/demarches/<slug>/", methods=["GET", "POST"])
+@bp.get("/demarches/<slug>/")
 def fill(slug: str):
-    """Show a published form and receive it; submissions pin the version they were filled with."""
-    form = _published_form(slug)
-    now = utcnow()
-    if not form.is_open(now):
-        return render_template("public/not_open.html", form=form, now=now), 403
+    """A form's start page: what it is for, until when, and a button to start or go on."""
+    form = published_form(slug)
+    if not form.is_open(utcnow()):
+        return not_open_page(form)
     version = form.current_version
     definition = definitions.load_version(version.sha256, version.definition)
-    action_url = url_for("public.fill", slug=slug)
-    web_form = build_form(definition, version.sha256)
-    if request.method == "GET" or group_action():
-        return page(definition, web_form, action_url, preview=False)
-    token = posted_token()
+    draft = bound_draft(get_session(), form)
+    return render_template("public/start.html", form=form, definition=definition, draft=draft)
+
+
+@bp.post("/demarches/<slug>/")
+def start(slug: str):
+    """Start a draft (or go on with this browser's draft) and open its first page."""
+    form = published_form(slug)
+    if not form.is_open(utcnow()):
+        return not_open_page(form)
     db = get_session()
-    already = get_by_token(db, token)
-    if already is not None:  # a double click or a replayed POST: the same answer again
-        return _acknowledged(slug, already)
-    if not web_form.validate():
-        return page(definition, web_form, action_url, preview=False, status=400)
-    results = rules.evaluate(definition, web_form.answers)
-    results.notes = web_form.notes
-    if not results.eligible:
-        return page(
-            definition, web_form, action_url, False, status=422, ineligible=results.ineligible
-        )
-    try:
-        submission = submit(db, form, version, definition, web_form.answers, results, token)
+    draft = bound_draft(db, form)
+    if draft is None:
+        draft = drafts.start(db, form)
         db.commit()
-    except IntegrityError:
-        db.rollback()  # the same POST, replayed concurrently, committed first
-        submission = get_by_token(db, token)
-        if submission is None:
-            raise
-    return _acknowledged(slug, submission)
+        bind(draft, form)
+    return redirect(Filling.of(form, draft).resume_point())
 
 
-def _acknowledged(slug: str, submission: Submission):
+def acknowledged(slug: str, submission: Submission):
+    """Send the person who just submitted to their acknowledgement."""
     session[RECEIPT_KEY] = submission.reference
     return redirect(url_for("public.acknowledge", slug=slug))
 
@@ -81,7 +69,7 @@ def acknowledge(slug: str):
     reference = session.get(RECEIPT_KEY)
     if not reference:
         return redirect(url_for("public.fill", slug=slug))
-    form = _published_form(slug)
+    form = published_form(slug)
     return render_template("public/acknowledge.html", form=form, reference=reference)
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from forms_app.formdefs.definition import FormDefinition, load
 from forms_app.formdefs.rules import RuleResults, evaluate
+from tests.support import submit_answers
 
 DEMO_DIR = Path(__file__).resolve().parents[3] / "forms_app" / "demo_forms"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -24,4 +25,4 @@ def ineligible_keys(results: RuleResults) -> list[str]:
 
 
 def post(client, slug: str, data: dict):
-    return client.post(f"/demarches/{slug}/", data=data, content_type="multipart/form-data")
+    return submit_answers(client, slug, data)

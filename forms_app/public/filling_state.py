@@ -1,0 +1,134 @@
+"""The applicant's form in progress: its draft, its pinned definition, and its pages.
+
+Every page is validated against the whole draft (conditions may read earlier pages), and
+only the errors of the page on screen are shown.
+"""
+
+from dataclasses import dataclass
+
+from flask import session, url_for
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+
+from forms_app import drafts
+from forms_app.formdefs import definition as definitions
+from forms_app.formdefs.composite import GroupField
+from forms_app.formdefs.conditions import is_visible, referenced_fields
+from forms_app.formdefs.definition import FormDefinition, PageDef
+from forms_app.formdefs.fields import UploadField
+from forms_app.formdefs.wtform import DefinitionForm, form_class
+from forms_app.models import Form, FormVersion, Submission
+
+SESSION_DRAFTS = "drafts"
+
+
+@dataclass
+class Filling:
+    """One applicant's draft of one form, with the definition it is filled with."""
+
+    form: Form
+    draft: Submission
+    version: FormVersion
+    definition: FormDefinition
+
+    @classmethod
+    def of(cls, form: Form, draft: Submission) -> "Filling":
+        version = draft.form_version
+        return cls(
+            form, draft, version, definitions.load_version(version.sha256, version.definition)
+        )
+
+    def web_form(self, data: MultiDict | None = None, files: MultiDict | None = None):
+        """The definition's form on `data` (default: the draft), files already kept included."""
+        data = drafts.formdata(self.draft) if data is None else data
+        formdata = CombinedMultiDict([data, files]) if files else data
+        form: DefinitionForm = form_class(self.definition, self.version.sha256)(
+            formdata=formdata or None, meta={"csrf": False}
+        )
+        for key, size in drafts.group_sizes(self.draft).items():
+            field = form._fields.get(key)
+            while isinstance(field, GroupField) and len(field.entries) < size:
+                field.append_entry()
+        for name, field in form._fields.items():
+            if isinstance(field, UploadField):
+                field.kept = drafts.kept_files(self.draft, name)
+        return form
+
+    def page(self, number: int) -> PageDef | None:
+        pages = self.definition.pages
+        return pages[number - 1] if 1 <= number <= len(pages) else None
+
+    def first_invalid(self, form: DefinitionForm) -> int | None:
+        """The first page the applicant still has to complete or correct (form validated)."""
+        for number in self.visible_numbers(form.answers):
+            if page_errors(form, self.page(number)):
+                return number
+        return None
+
+    def first_unsaved(self, form: DefinitionForm) -> int | None:
+        """The first page the applicant has not saved yet (form validated)."""
+        saved = drafts.pages_saved(self.draft)
+        return next((n for n in self.visible_numbers(form.answers) if n not in saved), None)
+
+    def resume_point(self) -> str:
+        """Where to take the applicant back to: the first page to complete, or the check page."""
+        form = self.web_form()
+        form.validate()
+        number = self.first_unsaved(form) or self.first_invalid(form)
+        if number is None:
+            return url_for("public.check", slug=self.form.slug)
+        return url_for("public.step", slug=self.form.slug, number=number)
+
+    def visible_numbers(self, answers: dict) -> list[int]:
+        """Numbers (1-based) of the pages the answers so far lead to."""
+        return [
+            n
+            for n, page in enumerate(self.definition.pages, 1)
+            if is_visible(page.visible_if, answers)
+        ]
+
+
+def page_keys(page: PageDef) -> list[str]:
+    return [fdef.key for fdef in page.fields if fdef.holds_answer]
+
+
+def hidden_by_other_pages(page: PageDef, answers: dict) -> set[str]:
+    """Fields of the page that earlier answers hide (conditions on this page are left to
+    the page itself: the script reveals them, the server ignores what stays hidden)."""
+    own = set(page_keys(page))
+    return {
+        fdef.key
+        for fdef in page.fields
+        if fdef.visible_if
+        and not referenced_fields(fdef.visible_if) & own
+        and not is_visible(fdef.visible_if, answers)
+    }
+
+
+def page_errors(form: DefinitionForm, page: PageDef) -> list[tuple[str, str]]:
+    """The error summary of one page: (field id, message) of its fields only."""
+    keys = page_keys(page)
+    return [
+        (field_id, message)
+        for field_id, message in form.error_list()
+        if field_id and any(field_id == k or field_id.startswith(f"{k}-") for k in keys)
+    ]
+
+
+def bound_draft(db: Session, form: Form) -> Submission | None:
+    """The live draft this browser is filling for the form, if any."""
+    return drafts.get_open(db, session.get(SESSION_DRAFTS, {}).get(form.slug), form)
+
+
+def bind(draft: Submission, form: Form) -> None:
+    """Remember in the (signed) session cookie which draft this browser fills."""
+    bound = dict(session.get(SESSION_DRAFTS, {}))
+    bound[form.slug] = draft.id
+    session[SESSION_DRAFTS] = bound
+    session.permanent = True
+
+
+def unbind(form: Form) -> None:
+    bound = dict(session.get(SESSION_DRAFTS, {}))
+    bound.pop(form.slug, None)
+    session[SESSION_DRAFTS] = bound
