@@ -27,7 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["REMEMBER_COOKIE_SECURE"] = True
     config_module.check(app.config)
 
-    from forms_app import auth, cli, db, devmail, errors, filters, health, i18n, security
+    from forms_app import auth, banners, cli, db, devmail, errors, filters, health, i18n, security
     from forms_app.backoffice import bp as backoffice_bp
     from forms_app.builder import bp as builder_bp
     from forms_app.public import bp as public_bp
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
+    banners.init_app(app)
     cli.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public_bp)

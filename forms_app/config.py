@@ -19,6 +19,9 @@ class Config:
 
     ORGANISATION_NAME = "Province Sud"
     SERVICE_NAME = "Guichet"
+    # A message shown on top of every page, and its level: info, degraded or unavailable.
+    SERVICE_BANNER = ""
+    SERVICE_BANNER_LEVEL = "info"
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Pacific/Noumea"
