@@ -62,7 +62,12 @@ def test_the_service_banner_is_on_every_public_page(app, client):
         SERVICE_BANNER="Maintenance ce soir de 20 h à 22 h.", SERVICE_BANNER_LEVEL="degraded"
     )
     client.post(f"/demarches/{slug}/")
-    for path in ("/", f"/demarches/{slug}/", f"/demarches/{slug}/etapes/1", "/mon-espace/connexion"):
+    for path in (
+        "/",
+        f"/demarches/{slug}/",
+        f"/demarches/{slug}/etapes/1",
+        "/mon-espace/connexion",
+    ):
         page = client.get(path).text
         assert "Maintenance ce soir de 20 h à 22 h." in page, path
         assert "service-banner--degraded" in page
