@@ -14,18 +14,21 @@ def build_form(definition: FormDefinition, cache_key: str) -> DefinitionForm:
     """Instantiate the definition's form on the current request (grows/shrinks groups)."""
     form = form_class(definition, cache_key)()
     if request.method == "POST":
-        add = _group(form, request.form.get("_add"))
-        if add is not None and len(add.entries) < add.max_entries:
-            add.append_entry()
-        remove = _group(form, request.form.get("_remove"))
-        if remove is not None and len(remove.entries) > remove.min_entries:
-            remove.pop_entry()
+        apply_group_action(form)
     return form
 
 
-def _group(form: DefinitionForm, key: str | None) -> GroupField | None:
-    field = form._fields.get(key) if key else None
-    return field if isinstance(field, GroupField) else None
+def apply_group_action(form: DefinitionForm, keys: list[str] | None = None) -> None:
+    """Add or remove an item of the repeatable group the POST names (among `keys`)."""
+    for name, grow in (("_add", True), ("_remove", False)):
+        key = request.form.get(name)
+        field = form._fields.get(key) if key and (keys is None or key in keys) else None
+        if not isinstance(field, GroupField):
+            continue
+        if grow and len(field.entries) < field.max_entries:
+            field.append_entry()
+        elif not grow and len(field.entries) > field.min_entries:
+            field.pop_entry()
 
 
 def group_action() -> bool:

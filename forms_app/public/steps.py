@@ -17,7 +17,7 @@ from forms_app.formdefs.fields import UploadField
 from forms_app.formdefs.files import CheckedFile
 from forms_app.public import bp
 from forms_app.public.answers import check_rows
-from forms_app.public.filling import posted_token, submit_token
+from forms_app.public.filling import apply_group_action, posted_token, submit_token
 from forms_app.public.filling_state import (
     Filling,
     bind,
@@ -120,7 +120,7 @@ def save_step(slug: str, number: int):
     db = get_session()
     keys = page_keys(page)
     web_form = filling.web_form(_merged(filling, keys), request.files)
-    _group_action(web_form, keys)
+    apply_group_action(web_form, keys)
     cleared = _clear_files(db, filling, keys)
     drafts.save_values(filling.draft, keys, request.form, _group_sizes(web_form, keys), number)
     web_form.validate()
@@ -235,18 +235,6 @@ def _merged(filling: Filling, keys: list[str]):
         if any(name == k or name.startswith(f"{k}-") for k in keys):
             data.setlist(name, request.form.getlist(name))
     return data
-
-
-def _group_action(web_form, keys: list[str]) -> None:
-    for name, grow in (("_add", True), ("_remove", False)):
-        key = request.form.get(name)
-        field = web_form._fields.get(key) if key in keys else None
-        if not isinstance(field, GroupField):
-            continue
-        if grow and len(field.entries) < field.max_entries:
-            field.append_entry()
-        elif not grow and len(field.entries) > field.min_entries:
-            field.pop_entry()
 
 
 def _group_sizes(web_form, keys: list[str]) -> dict[str, int]:
