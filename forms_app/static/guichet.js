@@ -1,6 +1,6 @@
 /* Guichet: progressive enhancement only. Every page works without this file.
    It adds: conditional reveal, character counts, autosave of drafts, focus on the error
-   summary, and one submission per click. */
+   summary (and from its links to the fields), and one submission per click. */
 (function () {
   "use strict";
 
@@ -164,6 +164,19 @@
     }
   });
   document.querySelectorAll("textarea[data-maxlength]").forEach(counter);
+  /* An error summary link to a group (radios, checkboxes, an address) focuses its first
+     field: the browser alone would only scroll to the group, leaving focus behind. */
+  document.querySelectorAll(".error-summary a[href^='#']").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      if (!target || target.matches("input, select, textarea, button")) return;
+      var field = target.querySelector("input:not([type=hidden]), select, textarea");
+      if (!field) return;
+      event.preventDefault();
+      target.scrollIntoView();
+      field.focus({ preventScroll: true });
+    });
+  });
   var summary = document.querySelector("[data-focus]");
   if (summary) summary.focus();
 })();
