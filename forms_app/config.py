@@ -61,6 +61,9 @@ class Config:
     # Seconds between two passes of the draft sweep (expiry, warnings, reminders).
     DRAFT_SWEEP_INTERVAL = 300
 
+    # Casework: a request untouched this many days is overdue; its agents get a reminder.
+    OVERDUE_AFTER_DAYS = 5
+
     # E-mail: "file" writes .eml files under MAIL_DIR, "smtp" sends through SMTP_*.
     MAIL_BACKEND = "file"
     MAIL_DIR: str | None = None

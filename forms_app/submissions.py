@@ -116,6 +116,7 @@ def _finalise(
     submission.priority = results.priority
     submission.applicant_email = _first_email(definition, answers) or submission.applicant_email
     submission.submitted_at = now
+    submission.last_activity_at = now
     session.flush()  # the receipt job needs the id
     outbox.add(session, "send_receipt", submission_id=submission.id)
 

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from forms_app import audit
+from forms_app.db import utcnow
 from forms_app.models import Event, Submission, User
 from workflows import states
 from workflows.states import TransitionError
@@ -43,6 +44,8 @@ def apply(
     to_state = states.next_state(from_state, action, by=by)
     check_permission(submission, action, actor, by)
     submission.state = to_state.value
+    submission.revision = (submission.revision or 0) + 1
+    submission.last_activity_at = utcnow()
     details = {"by": by}
     if reason:
         details["reason"] = reason

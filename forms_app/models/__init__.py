@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from forms_app.models.casework import Approval, Flag, Note
 from forms_app.models.event import Event
 from forms_app.models.form import Form, FormStatus, FormVersion
 from forms_app.models.message import Message, MessageAuthor
@@ -8,13 +9,16 @@ from forms_app.models.submission import Attachment, ReferenceCounter, Submission
 from forms_app.models.user import Role, User, UserRole
 
 __all__ = [
+    "Approval",
     "Attachment",
     "Event",
+    "Flag",
     "Form",
     "FormStatus",
     "FormVersion",
     "Message",
     "MessageAuthor",
+    "Note",
     "OutboxMessage",
     "OutboxStatus",
     "ReferenceCounter",

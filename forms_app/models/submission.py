@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from forms_app.db import Base, UTCDateTime, utcnow
@@ -18,6 +18,12 @@ class Submission(Base):
         Index("ix_submission_form_id_state", "form_id", "state"),
         Index("ix_submission_state_expires_at", "state", "expires_at"),
         Index("ix_submission_applicant_email", "applicant_email"),
+        # The inbox: per form and state, by priority then age.
+        Index("ix_submission_inbox", "form_id", "state", "priority", "submitted_at", "id"),
+        Index("ix_submission_assignee_id", "assignee_id"),
+        Index("ix_submission_dup_rid", "form_id", "dup_rid"),
+        Index("ix_submission_dup_iban", "dup_iban"),
+        Index("ix_submission_dup_identity", "form_id", "dup_identity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,12 +49,33 @@ class Submission(Base):
     expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Casework: who works it; `revision` grows with every change staff make, so a form posted
+    # from a stale page is refused instead of overwriting (optimistic concurrency).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The reviewer's proposal ("accept" or "reject"), its amount and reason; the decision.
+    proposal: Mapped[str | None] = mapped_column(String(10))
+    proposed_amount: Mapped[int | None]
+    approved_amount: Mapped[int | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Normalised keys the duplicate checks compare (filled by the checks job): the 7-digit
+    # RID of the company, the bank account (IBAN), the person (name + birth date).
+    dup_rid: Mapped[str | None] = mapped_column(String(7))
+    dup_iban: Mapped[str | None] = mapped_column(String(34))
+    dup_identity: Mapped[str | None] = mapped_column(String(200))
+    # Lower-case text the inbox search reads: reference, names, RIDET, e-mail.
+    search_text: Mapped[str | None] = mapped_column(Text)
     # The receipt PDF, rendered once by a job; never changed afterwards.
     receipt_sha256: Mapped[str | None] = mapped_column(String(64))
     receipt_key: Mapped[str | None] = mapped_column(String(200))
 
     form: Mapped[Form] = relationship()
     form_version: Mapped[FormVersion] = relationship()
+    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])  # noqa: F821
+    proposed_by: Mapped["User | None"] = relationship(foreign_keys=[proposed_by_id])  # noqa: F821
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="submission", order_by="Attachment.id"
     )
