@@ -7,7 +7,7 @@
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from forms_app import audit
+from forms_app import audit, notifications, permissions
 from forms_app.db import utcnow
 from forms_app.models import Event, Submission, User
 from workflows import states
@@ -17,11 +17,15 @@ __all__ = ["TransitionError", "apply", "check_permission"]
 
 
 def check_permission(submission: Submission, action: str, actor: User | None, by: str) -> None:
-    """Hook for the per-role and segregation-of-duties rules (DESIGN §4); allows all for now.
+    """Apply the role and segregation-of-duties rules (DESIGN §4) to a staff move.
 
-    To be filled by the permissions issue: raise TransitionError (or a dedicated error) when
-    `actor` may not take `action` on `submission` (reviewer ≠ approver, approver ≠ signer…).
+    Raises permissions.PermissionRefused (a TransitionError) with the French reason. The
+    applicant's own moves are checked by their pages (a request not theirs is a 404), and a
+    staff move with no actor is the system's (a job, e.g. issuing the payment act).
     """
+    if by != states.BY_AGENT or actor is None:
+        return
+    permissions.check_transition(actor, action, submission)
 
 
 def apply(
@@ -49,7 +53,7 @@ def apply(
     details = {"by": by}
     if reason:
         details["reason"] = reason
-    return audit.record(
+    event = audit.record(
         session,
         submission,
         str(action),
@@ -58,3 +62,5 @@ def apply(
         to_state=to_state.value,
         **details,
     )
+    notifications.state_changed(session, submission, event)
+    return event

@@ -23,6 +23,10 @@ DESIGN_TRANSITIONS = [
     ("approved", "issue_act", "act_issued", "agent"),
     ("act_issued", "sign", "signed", "agent"),
     ("signed", "pay", "paid", "agent"),
+    # Casework additions (docs/architecture.md, "Casework and approval").
+    ("in_review", "release", "submitted", "agent"),
+    ("proposed", "send_back", "in_review", "agent"),
+    ("approved", "void", "proposed", "agent"),
 ]
 OPEN = ["submitted", "in_review", "changes_requested", "proposed"]
 PRE_PAYMENT = [*OPEN, "approved", "act_issued", "signed"]
@@ -66,6 +70,9 @@ def test_the_table_holds_nothing_else():
         ("submitted", "withdraw", "agent"),  # staff do not withdraw for the applicant
         ("proposed", "approve", "applicant"),  # applicants do not decide
         ("changes_requested", "resubmit", "agent"),
+        ("submitted", "release", "agent"),  # only what is in review can be released
+        ("in_review", "send_back", "agent"),  # only a proposal is sent back
+        ("act_issued", "void", "agent"),  # once the act is issued, bank details are frozen
         ("submitted", "no_such_action", "agent"),
         ("no_such_state", "take", "agent"),
     ],

@@ -50,6 +50,8 @@ def watch(factory: sessionmaker, app: Flask) -> None:
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint was released: the real commit comes later
         messages = session.info.pop(_NEW_MESSAGES, None)
         if messages:
             ids = [inspect(m).identity[0] for m in messages if inspect(m).identity]
@@ -63,6 +65,8 @@ def watch(factory: sessionmaker, app: Flask) -> None:
 
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # only a savepoint: rows it added are gone, the others will be committed
         session.info.pop(_NEW_MESSAGES, None)
 
 

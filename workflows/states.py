@@ -3,6 +3,8 @@
     draft ─submit→ submitted ─take→ in_review ─propose→ proposed ─approve→ approved
     in_review ─ask_changes→ changes_requested ─resubmit→ submitted
     in_review ─close→ closed          proposed ─reject→ rejected
+    in_review ─release→ submitted     proposed ─send_back→ in_review
+    approved ─void→ proposed (bank details changed after approval: the approval is voided)
     approved ─issue_act→ act_issued ─sign→ signed ─pay→ paid
     any open state ─withdraw→ withdrawn (applicant)
     any pre-payment state ─cancel→ cancelled
@@ -38,10 +40,12 @@ class Action(enum.StrEnum):
 
     SUBMIT = "submit"
     TAKE = "take"
+    RELEASE = "release"  # the reviewer hands the request back to the queue
     ASK_CHANGES = "ask_changes"
     RESUBMIT = "resubmit"
     PROPOSE = "propose"
     APPROVE = "approve"
+    SEND_BACK = "send_back"  # the approver returns the proposal to the reviewer
     REJECT = "reject"
     CLOSE = "close"
     ISSUE_ACT = "issue_act"  # "act" in DESIGN §4
@@ -49,6 +53,7 @@ class Action(enum.StrEnum):
     PAY = "pay"
     WITHDRAW = "withdraw"
     CANCEL = "cancel"
+    VOID = "void"  # an approval voided because the bank details changed
 
 
 # Not decided yet: the applicant may still withdraw.
@@ -63,12 +68,15 @@ PRE_PAYMENT_STATES = OPEN_STATES | {State.APPROVED, State.ACT_ISSUED, State.SIGN
 TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.DRAFT, Action.SUBMIT): State.SUBMITTED,
     (State.SUBMITTED, Action.TAKE): State.IN_REVIEW,
+    (State.IN_REVIEW, Action.RELEASE): State.SUBMITTED,
     (State.IN_REVIEW, Action.ASK_CHANGES): State.CHANGES_REQUESTED,
     (State.CHANGES_REQUESTED, Action.RESUBMIT): State.SUBMITTED,
     (State.IN_REVIEW, Action.PROPOSE): State.PROPOSED,
     (State.IN_REVIEW, Action.CLOSE): State.CLOSED,
     (State.PROPOSED, Action.APPROVE): State.APPROVED,
+    (State.PROPOSED, Action.SEND_BACK): State.IN_REVIEW,
     (State.PROPOSED, Action.REJECT): State.REJECTED,
+    (State.APPROVED, Action.VOID): State.PROPOSED,
     (State.APPROVED, Action.ISSUE_ACT): State.ACT_ISSUED,
     (State.ACT_ISSUED, Action.SIGN): State.SIGNED,
     (State.SIGNED, Action.PAY): State.PAID,
@@ -105,10 +113,12 @@ STATE_LABELS = {
 ACTION_LABELS = {
     Action.SUBMIT: _l("Demande déposée"),
     Action.TAKE: _l("Demande prise en charge"),
+    Action.RELEASE: _l("Demande remise en attente de prise en charge"),
     Action.ASK_CHANGES: _l("Compléments demandés"),
     Action.RESUBMIT: _l("Demande complétée"),
     Action.PROPOSE: _l("Décision proposée pour validation"),
     Action.APPROVE: _l("Demande acceptée"),
+    Action.SEND_BACK: _l("Proposition renvoyée à l’instruction"),
     Action.REJECT: _l("Demande refusée"),
     Action.CLOSE: _l("Demande classée sans suite"),
     Action.ISSUE_ACT: _l("Acte de paiement établi"),
@@ -116,6 +126,7 @@ ACTION_LABELS = {
     Action.PAY: _l("Paiement effectué"),
     Action.WITHDRAW: _l("Demande retirée"),
     Action.CANCEL: _l("Demande annulée"),
+    Action.VOID: _l("Acceptation suspendue : coordonnées bancaires modifiées"),
 }
 
 

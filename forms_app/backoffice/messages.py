@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,13 +12,12 @@ from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from forms_app import audit, links
+from forms_app import casework
 from forms_app.backoffice import bp, views
 from forms_app.db import get_session, utcnow
 from forms_app.models import Attachment, Message, MessageAuthor, Role, Submission
 from forms_app.permissions import roles_required
 from forms_app.submissions import get_by_reference
-from workflows import outbox
 
 MESSAGE_ROLES = (Role.AGENT, Role.ADMIN)
 
@@ -101,35 +100,7 @@ def post_message(reference: str):
     if not form.validate_on_submit():
         g.agent_message_form = form
         return views.submission(reference=reference), 400
-    message = Message(
-        submission=found,
-        author=MessageAuthor.AGENT,
-        author_user_id=current_user.id,
-        body=form.body.data.strip(),
-    )
-    db.add(message)
-    db.flush()
-    audit.record(
-        db, found, "message", current_user, author=message.author.value, message_id=message.id
-    )
-    if found.applicant_email:
-        outbox.add(
-            db,
-            "send_email",
-            to=found.applicant_email,
-            subject=_(
-                "Vous avez un nouveau message concernant votre demande %(reference)s",
-                reference=found.reference,
-            ),
-            body=_(
-                "Bonjour,\n\nL’administration vous a écrit au sujet de votre demande "
-                "%(reference)s.\n\nPour lire ce message et y répondre, connectez-vous à votre "
-                "espace :\n%(link)s\n\n%(organisation)s\n",
-                reference=found.reference,
-                link=links.absolute("public.space_login"),
-                organisation=current_app.config["ORGANISATION_NAME"],
-            ),
-        )
+    casework.write_to_applicant(db, found, current_user, form.body.data.strip())
     db.commit()
     flash(_("Votre message a été envoyé."), "success")
     return redirect(url_for("backoffice.submission", reference=reference, _anchor="messages"))
