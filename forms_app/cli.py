@@ -20,6 +20,7 @@ users_cli = AppGroup("users", help="Staff accounts.")
 outbox_cli = AppGroup("outbox", help="The job outbox.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 drafts_cli = AppGroup("drafts", help="Applicants' drafts.")
+casework_cli = AppGroup("casework", help="Requests being processed.")
 
 DEMO_PASSWORD = "guichet-demo-2026"  # noqa: S105  (demo only; refused in production)
 DEMO_USERS = [
@@ -34,7 +35,7 @@ DEMO_USERS = [
 def init_app(app: Flask) -> None:
     from forms_app.forms_cli import forms_cli
 
-    for group in (db_cli, users_cli, outbox_cli, demo_cli, forms_cli, drafts_cli):
+    for group in (db_cli, users_cli, outbox_cli, demo_cli, forms_cli, drafts_cli, casework_cli):
         app.cli.add_command(group)
 
 
@@ -129,6 +130,17 @@ def drafts_sweep() -> None:
 
     done = draft_notices.sweep(get_session())
     click.echo(f"Expired {done['expired']}, warned {done['expiry']}, reminded {done['closing']}.")
+
+
+@casework_cli.command("remind")
+def casework_remind() -> None:
+    """E-mail agents the requests left untouched for OVERDUE_AFTER_DAYS days."""
+    from forms_app import notifications
+
+    session = get_session()
+    sent = notifications.remind_agents(session)
+    session.commit()
+    click.echo(f"Queued {sent} reminder(s).")
 
 
 @outbox_cli.command("dispatch")

@@ -63,6 +63,13 @@ class Config:
 
     # Casework: a request untouched this many days is overdue; its agents get a reminder.
     OVERDUE_AFTER_DAYS = 5
+    # Hours between two reminders (one sweep of the worker's dispatcher, and at most one
+    # mention of a given overdue request, per interval).
+    REMINDER_INTERVAL_HOURS = 24
+    # Bank codes (5 digits, IBAN characters 5–9) of the New Caledonian banks; any other
+    # bank raises a "non-NC bank" flag. Demo values: the fictitious banks of DOMAIN §2.3;
+    # set the real list in production (GUICHET_NC_BANK_CODES='["…", "…"]').
+    NC_BANK_CODES = ("99999", "99998")
 
     # E-mail: "file" writes .eml files under MAIL_DIR, "smtp" sends through SMTP_*.
     MAIL_BACKEND = "file"

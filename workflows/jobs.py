@@ -49,7 +49,39 @@ def send_receipt(submission_id: int) -> None:
     receipts.send_receipt(session, submission)
 
 
+def check_submission(submission_id: int) -> None:
+    """Recompute a submission's rules with its pinned version; fill its keys; raise its flags."""
+    from forms_app import checks
+    from forms_app.db import get_session
+    from forms_app.models import Submission
+
+    session = get_session()
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise LookupError(f"no submission {submission_id}")
+    checks.check_submission(session, submission)
+
+
+def notify_state_change(event_id: int) -> None:
+    """E-mail the applicant about the state change this audit event records."""
+    from forms_app import notifications
+    from forms_app.db import get_session
+
+    notifications.send_state_change(get_session(), event_id)
+
+
+def remind_agents() -> None:
+    """E-mail agents the requests idle for too long (the worker's dispatcher also runs it)."""
+    from forms_app import notifications
+    from forms_app.db import get_session
+
+    notifications.remind_agents(get_session())
+
+
 JOBS: dict[str, Callable[..., None]] = {
     "send_email": send_email,
     "send_receipt": send_receipt,
+    "check_submission": check_submission,
+    "notify_state_change": notify_state_change,
+    "remind_agents": remind_agents,
 }

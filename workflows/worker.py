@@ -48,7 +48,7 @@ def dispatch_forever(interval: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     app = create_app()
     log.info("outbox dispatcher started (every %.1fs)", interval)
-    next_sweep = time.monotonic()
+    next_sweep = next_reminders = time.monotonic()
     while True:
         try:
             outbox.reconcile(app)
@@ -59,6 +59,9 @@ def dispatch_forever(interval: float) -> None:
         if time.monotonic() >= next_sweep:
             next_sweep = time.monotonic() + app.config["DRAFT_SWEEP_INTERVAL"]
             sweep_drafts(app)
+        if time.monotonic() >= next_reminders:
+            hours = app.config["REMINDER_INTERVAL_HOURS"] if remind_agents(app) else 0.1
+            next_reminders = time.monotonic() + hours * 3600
         time.sleep(interval)
 
 
@@ -74,6 +77,24 @@ def sweep_drafts(app) -> None:
             log.info("draft sweep: %s", done)
     except Exception:
         log.exception("draft sweep failed; retrying at the next pass")
+
+
+def remind_agents(app) -> bool:
+    """Queue the agents' reminders about idle requests and commit; never raise, say if done."""
+    from forms_app import notifications
+    from forms_app.db import get_session
+
+    try:
+        with app.app_context():
+            session = get_session()
+            sent = notifications.remind_agents(session)
+            session.commit()
+        if sent:
+            log.info("reminders: %d agents", sent)
+        return True
+    except Exception:
+        log.exception("reminders failed; retrying in a few minutes")
+        return False
 
 
 def wait_for_redis(connection: Redis, stop_after: float | None = None) -> bool:
