@@ -63,6 +63,7 @@ constraints: install
 
 bench: install
 	$(BIN)/python bench/outbox_dispatch.py
+	$(BIN)/python bench/inbox.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

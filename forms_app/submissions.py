@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from forms_app import audit, storage
+from forms_app import audit, search, storage
 from forms_app.db import utcnow
 from forms_app.formdefs.definition import FormDefinition
 from forms_app.formdefs.files import CheckedFile
@@ -115,10 +115,14 @@ def _finalise(
     submission.computed_amount = results.amount
     submission.priority = results.priority
     submission.applicant_email = _first_email(definition, answers) or submission.applicant_email
+    submission.search_text = search.search_text(
+        definition, answers, submission.reference, submission.applicant_email
+    )
     submission.submitted_at = now
     submission.last_activity_at = now
     session.flush()  # the receipt job needs the id
     outbox.add(session, "send_receipt", submission_id=submission.id)
+    outbox.add(session, "check_submission", submission_id=submission.id)
 
 
 def new_attachment(field_key: str, item: CheckedFile) -> Attachment:

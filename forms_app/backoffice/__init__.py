@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("backoffice", __name__, url_prefix="/agents")
 
-from forms_app.backoffice import files, messages, views  # noqa: E402, F401
+from forms_app.backoffice import (  # noqa: E402, F401
+    approval_views,
+    casework_views,
+    exports,
+    files,
+    inbox,
+    messages,
+    views,
+)

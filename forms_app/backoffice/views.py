@@ -1,18 +1,36 @@
-"""Back-office views."""
+"""Back-office views: the staff home page and the dossier of a request."""
 
-from flask import abort, render_template
+from flask import abort, render_template, send_file
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from forms_app import receipts
+from forms_app import permissions, receipts, storage
 from forms_app.backoffice import bp
 from forms_app.db import get_session
 from forms_app.formdefs import definition as definitions
 from forms_app.formdefs import display
-from forms_app.models import Role
+from forms_app.models import Attachment, Event, Flag, Note, Role, Submission
 from forms_app.permissions import roles_required
 from forms_app.submissions import get_by_reference
+from workflows import states
 
 CASE_ROLES = (Role.AGENT, Role.APPROVER, Role.FINANCE, Role.ADMIN)
+
+# Files a browser may show inside the dossier; anything else is only downloaded.
+PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf"})
+
+# History lines: the state actions as the applicant's timeline says them, plus the
+# casework events that change no state.
+EVENT_LABELS = {
+    **{str(action): label for action, label in states.ACTION_LABELS.items()},
+    "assign": _l("Demande attribuée"),
+    "approval": _l("Première validation enregistrée"),
+    "change_bank_details": _l("Coordonnées bancaires modifiées"),
+    "note": _l("Note interne ajoutée"),
+    "message": _l("Message"),
+}
 
 
 @bp.get("/")
@@ -25,8 +43,14 @@ def home():
 @bp.get("/demandes/<reference>")
 @roles_required(*CASE_ROLES)
 def submission(reference: str):
-    """Show a request's answers with the form version it was filled with."""
-    found = get_by_reference(get_session(), reference)
+    """Show a request's dossier: answers, files, flags, history, messages, notes, actions."""
+    return render_dossier(reference)
+
+
+def render_dossier(reference: str) -> str:
+    """Render the dossier page of `reference` as it is in the database now (404 if none)."""
+    db = get_session()
+    found = get_by_reference(db, reference)
     if found is None:
         abort(404)
     version = found.form_version
@@ -36,6 +60,66 @@ def submission(reference: str):
         submission=found,
         definition=definition,
         summary=display.summary(definition, found.answers),
+        state_label=states.label(found.state),
+        flags=_flags(found),
+        history=_history(found),
+        case_notes=_notes(found),
+        preview_types=PREVIEW_TYPES,
+        approvals=_approvals(found),
+    )
+
+
+def _approvals(found: Submission) -> tuple[int, int] | None:
+    """For a proposal: how many approvals it has and how many it needs."""
+    if found.state != states.State.PROPOSED:
+        return None
+    return len(permissions.approver_ids(found)), permissions.required_approvals(found)
+
+
+def _flags(found: Submission) -> list[Flag]:
+    return list(
+        get_session().scalars(
+            select(Flag)
+            .where(Flag.submission_id == found.id)
+            .options(selectinload(Flag.other_submission))
+            .order_by(Flag.id)
+        )
+    )
+
+
+def _history(found: Submission) -> list[dict]:
+    """The request's audit events, oldest first, ready to show."""
+    events = get_session().scalars(
+        select(Event)
+        .where(Event.subject_type == "submission", Event.subject_id == found.id)
+        .options(selectinload(Event.actor))
+        .order_by(Event.id)
+    )
+    return [
+        {
+            "event": event,
+            "label": EVENT_LABELS.get(event.action, event.action),
+            "from_label": states.label(event.from_state) if event.from_state else None,
+            "to_label": states.label(event.to_state) if event.to_state else None,
+            "reason": (event.details or {}).get("reason"),
+            "amount": _amount((event.details or {}).get("amount")),
+        }
+        for event in events
+    ]
+
+
+def _amount(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _notes(found: Submission) -> list[Note]:
+    return list(
+        get_session().scalars(
+            select(Note)
+            .where(Note.submission_id == found.id)
+            .options(selectinload(Note.author))
+            .order_by(Note.created_at, Note.id)
+        )
     )
 
 
@@ -47,3 +131,34 @@ def submission_receipt(reference: str):
     if found is None:
         abort(404)
     return receipts.download(found)
+
+
+@bp.get("/demandes/<reference>/pieces/<int:attachment_id>/apercu")
+@roles_required(*CASE_ROLES)
+def attachment_preview(reference: str, attachment_id: int):
+    """Show an image or a PDF of a request inline, for the dossier page to embed.
+
+    Only types whose content was checked on upload (PNG, JPEG, PDF) are served inline, with
+    nosniff. This response alone may be framed, by our own pages only (the dossier's
+    <iframe> for PDFs): it relaxes `frame-ancestors` / X-Frame-Options to 'self'.
+    """
+    db = get_session()
+    found = get_by_reference(db, reference)
+    item = db.get(Attachment, attachment_id)
+    if found is None or item is None or item.submission_id != found.id:
+        abort(404)
+    if item.content_type not in PREVIEW_TYPES:
+        abort(404)
+    response = send_file(
+        storage.path(item.storage_key),
+        mimetype=item.content_type,
+        as_attachment=False,
+        download_name=item.original_name,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
