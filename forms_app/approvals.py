@@ -27,6 +27,7 @@ from forms_app.formdefs.definition import FormDefinition
 from forms_app.formdefs.nc import InvalidValue, format_xpf
 from forms_app.models import Approval, Event, Submission, User
 from forms_app.permissions import CHANGE_BANK_DETAILS
+from workflows import outbox
 from workflows.states import Action, State
 
 # The holder field: settings.account_holder_field, else one of the demo forms' keys, else a
@@ -181,6 +182,7 @@ def change_bank_details(
         submission.approved_amount = None
     else:
         touch(submission)
+    outbox.add(session, "check_submission", submission_id=submission.id)  # new IBAN, new checks
     return audit.record(
         session,
         submission,

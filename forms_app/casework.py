@@ -187,11 +187,14 @@ def add_note(session: Session, submission: Submission, user: User, body: str) ->
 
 def resubmit(session: Session, submission: Submission) -> Event:
     """The applicant sends the completed request back; it keeps its assignee."""
+    session.flush()
     session.refresh(submission, with_for_update=True)
     try:
-        return submission.apply(session, Action.RESUBMIT, by=BY_APPLICANT)
+        event = submission.apply(session, Action.RESUBMIT, by=BY_APPLICANT)
     except TransitionError as error:
         raise CaseworkError(_("Cette demande n’attend pas de compléments.")) from error
+    outbox.add(session, "check_submission", submission_id=submission.id)
+    return event
 
 
 def write_to_applicant(
@@ -246,6 +249,7 @@ def begin(
 
     `revision` None skips the revision check (a change not made from a page).
     """
+    session.flush()  # what this transaction changed already must survive the re-read
     session.refresh(submission, with_for_update=True)
     try:
         stale = revision is not None and int(revision) != submission.revision

@@ -4,7 +4,7 @@ The browser's Accept-Language is deliberately not followed: every visitor, and t
 guiding them, sees the same French page until they choose otherwise.
 """
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import Babel, get_locale
 
 LANGUAGE_COOKIE = "lang"
@@ -13,6 +13,8 @@ LANGUAGE_COOKIE = "lang"
 def select_locale() -> str:
     """Pick the page language: an explicit choice, then the remembered one, then French."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # jobs and commands speak the source language
+        return languages[0]
     for chosen in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
         if chosen in languages:
             return chosen

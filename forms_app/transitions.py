@@ -43,6 +43,7 @@ def apply(
     transition from the same state (SQLite already serialises writers with BEGIN IMMEDIATE).
     """
     if inspect(submission).persistent:
+        session.flush()  # keep this transaction's own changes across the locked re-read
         session.refresh(submission, attribute_names=["state"], with_for_update=True)
     from_state = submission.state
     to_state = states.next_state(from_state, action, by=by)

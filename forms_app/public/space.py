@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from forms_app import audit, drafts, receipts, storage
+from forms_app import audit, casework, drafts, receipts, storage
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
 from forms_app.formdefs import display
@@ -21,7 +21,7 @@ from forms_app.formdefs.nc import InvalidValue
 from forms_app.models import Attachment, Event, Message, MessageAuthor, Submission
 from forms_app.public import bp
 from forms_app.public.space_access import applicant_required, signed_in_email, strip
-from forms_app.submissions import get_by_reference
+from forms_app.submissions import get_by_reference, new_attachment
 from workflows import states
 from workflows.states import Action, TransitionError
 
@@ -152,6 +152,7 @@ def _submission_page(submission: Submission, form: ReplyForm, status: int = 200)
         files=[a for a in submission.attachments if a.message_id is None],
         form=form,
         may_withdraw=states.can(submission.state, Action.WITHDRAW, by=states.BY_APPLICANT),
+        may_resubmit=states.can(submission.state, Action.RESUBMIT, by=states.BY_APPLICANT),
     ), status
 
 
@@ -196,17 +197,9 @@ def space_reply(reference: str):
     message = Message(submission=found, author=MessageAuthor.APPLICANT, body=form.body.data)
     db.add(message)
     for item in checked:
-        message.attachments.append(
-            Attachment(
-                submission=found,
-                field_key=MESSAGE_FILE.key,
-                original_name=item.name[:255],
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                storage_key=storage.store(item.content, item.sha256),
-            )
-        )
+        attachment = new_attachment(MESSAGE_FILE.key, item)
+        attachment.submission = found
+        message.attachments.append(attachment)
     db.flush()
     audit.record(db, found, "message", None, author=message.author.value, message_id=message.id)
     db.commit()
@@ -233,6 +226,23 @@ def space_withdraw(reference: str):
         return _withdraw_refused(found)
     db.commit()
     flash(_("Votre demande a été retirée."), "success")
+    return redirect(url("public.space_submission", reference=reference))
+
+
+@bp.post("/mon-espace/demandes/<reference>/renvoi")
+@applicant_required
+def space_resubmit(reference: str):
+    """Send a request back to the agents once the requested changes are made."""
+    found = _own_submission(reference)
+    db = get_session()
+    try:
+        casework.resubmit(db, found)
+    except casework.CaseworkError as error:
+        db.rollback()
+        flash(str(error), "error")
+        return redirect(url("public.space_submission", reference=reference))
+    db.commit()
+    flash(_("Votre demande a été renvoyée au service instructeur."), "success")
     return redirect(url("public.space_submission", reference=reference))
 
 
