@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from forms_app import casework
 from forms_app.db import get_session
 from forms_app.models import Approval, Event, Flag, Role
-from tests.test_backoffice_case import (
+from tests.backoffice_support import (
     AGENT,
     APPROVER,
     APPROVER2,
