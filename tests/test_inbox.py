@@ -4,10 +4,13 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import update
 
-from forms_app.models import Role
+from forms_app.db import get_session
+from forms_app.formdefs.nc import format_xpf
+from forms_app.models import Form, Role, Submission
 from tests.inbox_support import SLUG, StatementCounter, add_request, publish
-from tests.support import make_user
+from tests.support import make_user, publish_form
 
 URL = f"/agents/demarches/{SLUG}/demandes"
 REFERENCE = re.compile(r">(AIDE-2026-\d{6})</a>")
@@ -214,3 +217,29 @@ def test_home_links_each_inbox_with_counts_per_state(app, client, agent, form_id
     assert f'href="{URL}"' in page
     assert "Déposée : 2" in page and "En instruction : 1" in page and "Brouillon" not in page
     assert 'href="/agents/demarches/autre-aide/demandes"' in page
+
+
+def test_the_inbox_shows_the_budget_envelope(app, client, agent):
+    publish_form(
+        app,
+        [{"key": "nom", "type": "text", "label": "Nom"}],
+        slug=SLUG,
+        settings={"reference_prefix": "AIDE", "budget_envelope": 10_000_000},
+    )
+    with app.app_context():
+        form_id = get_session().query(Form.id).filter_by(slug=SLUG).scalar()
+    approved = add_request(app, form_id, state="approved")
+    paid = add_request(app, form_id, state="paid")
+    with app.app_context():
+        session = get_session()
+        for reference, amount in ((approved, 1_000_000), (paid, 2_500_000)):
+            session.execute(
+                update(Submission)
+                .where(Submission.reference == reference)
+                .values(approved_amount=amount)
+            )
+        session.commit()
+    page = client.get(URL).text
+    assert "Enveloppes budgétaires" in page
+    for amount in (10_000_000, 3_500_000, 2_500_000, 6_500_000):  # envelope, approved, paid, left
+        assert format_xpf(amount) in page, amount

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from forms_app import search
+from forms_app import budget, search
 from forms_app.backoffice import bp, listing
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
@@ -67,6 +67,7 @@ def inbox(slug: str):
         flag_kinds=flag_kinds(session),
         assignees=assignee_options(session),
         state_label=states.label,
+        budgets=[(form, budget.totals(session, form))],
     )
 
 
