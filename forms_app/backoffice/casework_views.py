@@ -9,17 +9,27 @@ from dataclasses import dataclass
 
 from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
-from wtforms.widgets import HiddenInput
 
 from forms_app import casework, permissions
 from forms_app.backoffice import bp, views
+from forms_app.backoffice.casework_forms import (
+    STALE_MESSAGE,
+    AskChangesForm,
+    AssignForm,
+    BankDetailsForm,
+    CancelForm,
+    CaseActionForm,
+    CloseForm,
+    NoteForm,
+    ProposeAcceptForm,
+    ProposeRejectForm,
+    RejectForm,
+    SendBackForm,
+)
 from forms_app.backoffice.views import CASE_ROLES
 from forms_app.db import get_session
 from forms_app.formdefs import nc
@@ -27,86 +37,6 @@ from forms_app.models import Role, Submission, User, UserRole
 from forms_app.permissions import roles_required
 from forms_app.submissions import get_by_reference
 from workflows.states import State
-
-STALE_MESSAGE = _l(
-    "La demande a été modifiée depuis l’affichage de cette page ; rien n’a été enregistré. "
-    "Vérifiez son état ci-dessous avant d’agir à nouveau."
-)
-
-
-class CaseActionForm(FlaskForm):
-    """An action on a request, posted with the revision the page was shown with."""
-
-    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-
-
-def _reason_field(label) -> TextAreaField:
-    return TextAreaField(
-        label,
-        render_kw={"rows": 3},
-        validators=[
-            DataRequired(_l("Indiquez le motif.")),
-            Length(max=2000, message=_l("Le motif ne doit pas dépasser 2 000 caractères.")),
-        ],
-    )
-
-
-def _xpf(form, field) -> None:
-    """Parse the amount as agents type it ("1 500 000", "150000 F"); keep it as `field.amount`."""
-    try:
-        field.amount = nc.parse_xpf(field.data or "")
-    except nc.InvalidValue as exc:
-        raise ValidationError(exc.message) from None
-
-
-class AssignForm(CaseActionForm):
-    assignee = SelectField(_l("Attribuer à"), coerce=int, choices=[])
-
-
-class AskChangesForm(CaseActionForm):
-    message = TextAreaField(
-        _l("Compléments à demander"),
-        render_kw={"rows": 5},
-        validators=[
-            DataRequired(_l("Écrivez ce que le demandeur ou la demandeuse doit compléter.")),
-            Length(max=5000, message=_l("Le message ne doit pas dépasser 5 000 caractères.")),
-        ],
-    )
-
-
-class ProposeAcceptForm(CaseActionForm):
-    amount = StringField(
-        _l("Montant proposé (F CFP)"),
-        render_kw={"inputmode": "numeric"},
-        validators=[DataRequired(_l("Indiquez le montant proposé.")), _xpf],
-    )
-
-
-class ProposeRejectForm(CaseActionForm):
-    reason = _reason_field(_l("Motif du refus proposé"))
-
-
-class CloseForm(CaseActionForm):
-    reason = _reason_field(_l("Motif du classement sans suite"))
-
-
-class SendBackForm(CaseActionForm):
-    reason = _reason_field(_l("Motif du renvoi en instruction"))
-
-
-class RejectForm(CaseActionForm):
-    reason = _reason_field(_l("Motif du refus"))
-
-
-class NoteForm(FlaskForm):
-    body = TextAreaField(
-        _l("Nouvelle note interne"),
-        render_kw={"rows": 3},
-        validators=[
-            DataRequired(_l("Écrivez la note.")),
-            Length(max=5000, message=_l("La note ne doit pas dépasser 5 000 caractères.")),
-        ],
-    )
 
 
 def _me() -> User:
@@ -182,6 +112,23 @@ def _reject(db, found, form):
     return _("La demande est refusée.")
 
 
+def _change_bank_details(db, found, form):
+    casework.change_bank_details(
+        db,
+        found,
+        _me(),
+        iban=form.iban.data,
+        holder=form.holder.data.strip(),
+        revision=form.revision.data,
+    )
+    return _("Les coordonnées bancaires sont modifiées ; les validations données sont annulées.")
+
+
+def _cancel(db, found, form):
+    casework.cancel(db, found, _me(), form.revision.data, form.reason.data.strip())
+    return _("La demande est annulée.")
+
+
 # In the order the dossier shows them; the key is the last part of the POST address.
 ACTIONS: dict[str, CaseAction] = {
     "take": CaseAction("take", CaseActionForm, _take),
@@ -194,6 +141,10 @@ ACTIONS: dict[str, CaseAction] = {
     "approve": CaseAction("approve", CaseActionForm, _approve),
     "send_back": CaseAction("send_back", SendBackForm, _send_back),
     "reject": CaseAction("reject", RejectForm, _reject),
+    "change_bank_details": CaseAction(
+        permissions.CHANGE_BANK_DETAILS, BankDetailsForm, _change_bank_details
+    ),
+    "cancel": CaseAction("cancel", CancelForm, _cancel),
 }
 NOTE_PERMISSION = "add_note"
 
