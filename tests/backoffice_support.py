@@ -6,13 +6,10 @@ import zlib
 
 from sqlalchemy import select
 
-from forms_app import submissions
 from forms_app.db import get_session
-from forms_app.formdefs import definition as definitions
-from forms_app.formdefs import rules
 from forms_app.formdefs.files import CheckedFile
-from forms_app.models import Event, Form, Role, Submission, User
-from tests.support import PASSWORD, make_user, publish_form
+from forms_app.models import Event, Role, Submission, User
+from tests.support import PASSWORD, make_user, publish_form, submit_directly
 
 
 def _png() -> bytes:
@@ -75,16 +72,7 @@ def make_request(app, *, name="SARL Le Lagon Bleu", amount=300_000, files=False)
             _checked("facture.png", "image/png", PNG),
             _checked("devis.pdf", "application/pdf", PDF),
         ]
-    with app.app_context():
-        db = get_session()
-        form = db.scalar(select(Form).where(Form.slug == "aide"))
-        version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
-        found = submissions.submit(
-            db, form, version, definition, answers, rules.evaluate(definition, answers)
-        )
-        db.commit()
-        return found.reference
+    return submit_directly(app, "aide", answers)
 
 
 def staff(app, email: str, *roles: Role):

@@ -7,13 +7,18 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from forms_app import links, submissions
+from forms_app import links
 from forms_app.db import get_session
-from forms_app.formdefs import definition as definitions
-from forms_app.formdefs import rules
 from forms_app.formdefs.files import CheckedFile
-from forms_app.models import Attachment, Event, Form, OutboxMessage, Role, Submission
-from tests.support import PASSWORD, make_user, publish_form, run_worker_burst, sent_mails
+from forms_app.models import Attachment, Event, OutboxMessage, Role, Submission
+from tests.support import (
+    PASSWORD,
+    make_user,
+    publish_form,
+    run_worker_burst,
+    sent_mails,
+    submit_directly,
+)
 
 EMAIL = "gerant@lagon-bleu.nc"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -34,15 +39,7 @@ def make_submission(app, email: str = EMAIL, *, with_file: bool = False) -> str:
     if with_file:
         digest = hashlib.sha256(PDF).hexdigest()
         answers["devis"] = [CheckedFile("devis.pdf", "application/pdf", len(PDF), digest, PDF)]
-    with app.app_context():
-        db = get_session()
-        form = db.scalar(select(Form).where(Form.slug == "aide"))
-        version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
-        results = rules.evaluate(definition, answers)
-        submission = submissions.submit(db, form, version, definition, answers, results)
-        db.commit()
-        return submission.reference
+    return submit_directly(app, "aide", answers)
 
 
 def sign_in(app, client, email: str = EMAIL) -> None:

@@ -2,13 +2,10 @@
 
 from sqlalchemy import select
 
-from forms_app import submissions
 from forms_app.db import get_session
-from forms_app.formdefs import definition as definitions
-from forms_app.formdefs import rules
-from forms_app.models import Approval, Form, Role
+from forms_app.models import Approval, Role
 from tests.backoffice_support import ADMIN, AGENT, APPROVER, load, post, staff
-from tests.support import publish_form
+from tests.support import publish_form, submit_directly
 
 FIELDS = [
     {"key": "nom", "type": "text", "label": "Raison sociale", "required": True},
@@ -28,16 +25,7 @@ def make_request(app) -> str:
         "titulaire_compte": "SARL Le Lagon Bleu",
         "iban": IBAN,
     }
-    with app.app_context():
-        db = get_session()
-        form = db.scalar(select(Form).where(Form.slug == "aide"))
-        version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
-        found = submissions.submit(
-            db, form, version, definition, answers, rules.evaluate(definition, answers)
-        )
-        db.commit()
-        return found.reference
+    return submit_directly(app, "aide", answers)
 
 
 def test_new_bank_details_after_approval_void_it(app):
