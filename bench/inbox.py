@@ -86,7 +86,7 @@ def generate(session, form: Form, rows: int, agents: list[int], seed: int = 5) -
     """COPY `rows` requests (and 2 % of them flagged, plus drafts) into the database."""
     rng = random.Random(seed)
     version = form.current_version
-    definition = definitions.load_version(version.sha256, version.definition)
+    definition = definitions.of_version(version)
     states = [s for s, weight in STATES for _ in range(weight)]
     now = datetime.now(UTC).replace(tzinfo=None)
     raw = session.connection().connection.driver_connection

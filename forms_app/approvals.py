@@ -225,7 +225,7 @@ def bank_fingerprint(submission: Submission) -> str | None:
 
 def _definition(submission: Submission) -> FormDefinition:
     version = submission.form_version
-    return definitions.load_version(version.sha256, version.definition)
+    return definitions.of_version(version)
 
 
 def _check_envelope(session: Session, submission: Submission, amount: int) -> None:

@@ -18,7 +18,7 @@ def form_settings(form: Form) -> dict[str, Any]:
     version = form.current_version
     if version is None:
         return {}
-    return definitions.load_version(version.sha256, version.definition).settings
+    return definitions.of_version(version).settings
 
 
 def envelope(form: Form) -> int | None:

@@ -150,7 +150,7 @@ def check_submission(session: Session, submission: Submission) -> list[Flag]:
     from forms_app import flags
 
     version = submission.form_version
-    definition = definitions.load_version(version.sha256, version.definition)
+    definition = definitions.of_version(version)
     recompute(submission, definition)
     fill_keys(submission, definition)
     session.flush()

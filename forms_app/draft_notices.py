@@ -36,7 +36,7 @@ INTRODUCTIONS = {
 def send_resume_link(session: Session, draft: Submission, reason: str) -> None:
     """Queue the e-mail carrying the draft's resume link, in the caller's transaction."""
     version = draft.form_version
-    title = definitions.load_version(version.sha256, version.definition).title
+    title = definitions.of_version(version).title
     zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     expires = local_time(draft.expires_at, zone)
     closes = local_time(draft.form.closes_at, zone)

@@ -96,7 +96,7 @@ def send_state_change(session: Session, event_id: int) -> None:
     if submission is None or not submission.applicant_email:
         return
     version = submission.form_version
-    title = definitions.load_version(version.sha256, version.definition).title
+    title = definitions.of_version(version).title
     with force_locale("fr"):
         state = str(states.label(event.to_state))
     subject = f"Votre demande {submission.reference} : {state}"
@@ -206,4 +206,4 @@ def _form_title(form: Form) -> str:
     version = form.current_version
     if version is None:
         return form.slug
-    return definitions.load_version(version.sha256, version.definition).title
+    return definitions.of_version(version).title

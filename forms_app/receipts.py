@@ -18,7 +18,7 @@ def ensure_receipt(session: Session, submission: Submission) -> bytes:
     if submission.receipt_key:
         return storage.read(submission.receipt_key)
     version = submission.form_version
-    definition = definitions.load_version(version.sha256, version.definition)
+    definition = definitions.of_version(version)
     content = pdf.render(
         "receipt.html",
         organisation=current_app.config["ORGANISATION_NAME"],

@@ -58,7 +58,7 @@ def add_request(
         session = get_session()
         form = session.get(Form, form_id)
         version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
+        definition = definitions.of_version(version)
         now = utcnow()
         is_draft = state == "draft"
         reference = None if is_draft else f"AIDE-2026-{number:06d}"

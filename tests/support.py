@@ -212,7 +212,7 @@ def submit_directly(app: Flask, slug: str, answers: dict) -> str:
         db = get_session()
         form = db.scalar(select(Form).where(Form.slug == slug))
         version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
+        definition = definitions.of_version(version)
         results = rules.evaluate(definition, answers)
         found = submissions.submit(db, form, version, definition, answers, results)
         db.commit()

@@ -56,7 +56,7 @@ def make_request(app, amount: int = 100_000, email: str = APPLICANT) -> str:
         db = get_session()
         form = db.scalar(select(Form).where(Form.slug == "cas"))
         version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
+        definition = definitions.of_version(version)
         submission = submissions.submit(
             db, form, version, definition, answers, rules.evaluate(definition, answers)
         )

@@ -140,7 +140,7 @@ def submit_direct(app, slug: str, answers: dict, state: str | None = None) -> in
         session = get_session()
         form = session.scalar(select(Form).where(Form.slug == slug))
         version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
+        definition = definitions.of_version(version)
         results = rules.evaluate(definition, answers)
         submission = submissions.submit(session, form, version, definition, answers, results)
         if state:
@@ -279,7 +279,7 @@ def test_recomputation_uses_the_pinned_version(app):
         session = get_session()
         form = session.scalar(select(Form).where(Form.slug == "essai-regles"))
         version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
+        definition = definitions.of_version(version)
         # Stored without results (as if the web tier had computed nothing) ...
         submission = submissions.submit(session, form, version, definition, answers, RuleResults())
         submission.search_text = None

@@ -28,7 +28,7 @@ def get_form_or_404(session: Session, slug: str) -> tuple[Form, FormDefinition]:
     if form is None or form.current_version is None:
         abort(404)
     version = form.current_version
-    return form, definitions.load_version(version.sha256, version.definition)
+    return form, definitions.of_version(version)
 
 
 def local_zone() -> ZoneInfo:

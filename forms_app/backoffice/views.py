@@ -54,7 +54,7 @@ def render_dossier(reference: str) -> str:
     if found is None:
         abort(404)
     version = found.form_version
-    definition = definitions.load_version(version.sha256, version.definition)
+    definition = definitions.of_version(version)
     return render_template(
         "backoffice/submission.html",
         submission=found,

@@ -156,6 +156,11 @@ def load_version(sha256: str, data: dict) -> FormDefinition:
     return _LOADED.get_or_build(sha256, lambda: load(data))
 
 
+def of_version(version) -> FormDefinition:
+    """The definition of a FormVersion (or anything with `sha256` and `definition`)."""
+    return load_version(version.sha256, version.definition)
+
+
 def _schema_message(error) -> str:
     if error.validator == "oneOf" and error.path and "visible_if" in error.path:
         return (

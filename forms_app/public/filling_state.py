@@ -34,9 +34,7 @@ class Filling:
     @classmethod
     def of(cls, form: Form, draft: Submission) -> "Filling":
         version = draft.form_version
-        return cls(
-            form, draft, version, definitions.load_version(version.sha256, version.definition)
-        )
+        return cls(form, draft, version, definitions.of_version(version))
 
     def web_form(self, data: MultiDict | None = None, files: MultiDict | None = None):
         """The definition's form on `data` (default: the draft), files already kept included."""

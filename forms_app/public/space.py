@@ -140,7 +140,7 @@ def _timeline(submission: Submission) -> list[tuple[Event, str]]:
 
 def _submission_page(submission: Submission, form: ReplyForm, status: int = 200):
     version = submission.form_version
-    definition = definitions.load_version(version.sha256, version.definition)
+    definition = definitions.of_version(version)
     return render_template(
         "public/space/submission.html",
         submission=submission,

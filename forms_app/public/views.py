@@ -37,7 +37,7 @@ def fill(slug: str):
     if not form.is_open(utcnow()):
         return not_open_page(form)
     version = form.current_version
-    definition = definitions.load_version(version.sha256, version.definition)
+    definition = definitions.of_version(version)
     draft = bound_draft(get_session(), form)
     return render_template("public/start.html", form=form, definition=definition, draft=draft)
 

@@ -126,7 +126,7 @@ def submitted_registration(app) -> str:
         db = get_session()
         form = db.scalar(select(Form).where(Form.slug == RAPA))
         version = form.current_version
-        definition = definitions.load_version(version.sha256, version.definition)
+        definition = definitions.of_version(version)
         results = rules.evaluate(definition, answers)
         found = submissions.submit(db, form, version, definition, answers, results)
         db.flush()
