@@ -12,7 +12,7 @@ import unicodedata
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from forms_app import audit, budget, permissions
+from forms_app import audit, budget, payment_acts, permissions
 from forms_app.casework import (
     CaseworkError,
     begin,
@@ -55,6 +55,7 @@ def approve(session: Session, submission: Submission, user: User, revision: int)
     if decided and accept:
         move(session, submission, user, Action.APPROVE, amount=amount, approvals=count)
         submission.approved_amount = amount
+        payment_acts.queue_issue(session, submission)
     elif decided:
         move(
             session,

@@ -71,6 +71,26 @@ class Config:
     # set the real list in production (GUICHET_NC_BANK_CODES='["…", "…"]').
     NC_BANK_CODES = ("99999", "99998")
 
+    # Payment acts and bordereaux (DOMAIN §6.2). A form's settings may name its own budget
+    # ("budget"); acts and bordereaux are numbered per budget and year.
+    COLLECTIVITE = "PROVINCE SUD — Nouvelle-Calédonie"
+    PAYING_ACCOUNTANT = "Payeur de la province Sud"
+    DEFAULT_BUDGET = "Budget principal"
+    # Seconds a PDF job may run before RQ stops it (a stuck render must not hold a worker).
+    PDF_JOB_TIMEOUT = 120
+    # The account the transfers are paid from, for the ISO 20022 payment file (demo values).
+    DEBTOR_NAME = "PROVINCE SUD"
+    DEBTOR_IBAN = "FR7610071988000002001234572"
+    DEBTOR_BIC = "TRPUFRP1XXX"
+    # Electronic signature of bordereaux: a PKCS#12 file (key + certificate + chain) and its
+    # password; the roots trusted when verifying. Unset outside production: a demo PKI is
+    # created under the instance folder (`flask --app wsgi pki demo`).
+    SIGNING_PKCS12: str | None = None
+    SIGNING_PKCS12_PASSWORD: str | None = None
+    SIGNING_TRUST_ROOTS: str | None = None
+    # Finance staff confirm a signature with a TOTP code from an authenticator app.
+    TOTP_ISSUER = "Guichet"
+
     # E-mail: "file" writes .eml files under MAIL_DIR, "smtp" sends through SMTP_*.
     MAIL_BACKEND = "file"
     MAIL_DIR: str | None = None

@@ -9,11 +9,16 @@ from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from forms_app.formdefs.banking import format_iban
+from forms_app.formdefs.nc import format_xpf
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "pdf_templates"
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True
 )
+_environment.filters["iban"] = format_iban
+_environment.filters["xpf"] = format_xpf
 
 
 class RefusedResource(ValueError):

@@ -45,7 +45,7 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.AGENT: AGENT_ACTIONS,
     Role.ADMIN: AGENT_ACTIONS | {ASSIGN, Action.CANCEL},
     Role.APPROVER: DECISION_ACTIONS,
-    Role.FINANCE: frozenset({Action.SIGN, Action.PAY}),
+    Role.FINANCE: frozenset({Action.SIGN, Action.PAY, Action.CANCEL_ACT, Action.REJECT_PAYMENT}),
     Role.DESIGNER: frozenset(),
 }
 SYSTEM_ACTIONS = frozenset({Action.ISSUE_ACT})
@@ -178,7 +178,7 @@ def _role_refusal(action: str) -> str:
         return _("Seuls les valideurs et valideuses peuvent décider d’une proposition.")
     if action in (ASSIGN, Action.CANCEL):
         return _("Seuls les administrateurs et administratrices peuvent faire cette action.")
-    if action in (Action.SIGN, Action.PAY):
+    if action in ROLE_ACTIONS[Role.FINANCE]:
         return _("Seule la direction des finances peut signer et payer.")
     if action in SYSTEM_ACTIONS:
         return _("L’acte de paiement est établi automatiquement après l’acceptation.")

@@ -38,13 +38,15 @@ SITUATIONS = {
     "issue_act": ("approved", COLLEAGUE),
     "sign": ("act_issued", COLLEAGUE),
     "pay": ("signed", COLLEAGUE),
+    "cancel_act": ("act_issued", COLLEAGUE),
+    "reject_payment": ("signed", COLLEAGUE),
 }
 AGENT = {"take", "release", "ask_changes", "propose", "close", "add_note", "change_bank_details"}
 EXPECTED = {
     Role.AGENT: AGENT,
     Role.ADMIN: AGENT | {"assign", "cancel"},
     Role.APPROVER: {"approve", "send_back", "reject"},
-    Role.FINANCE: {"sign", "pay"},
+    Role.FINANCE: {"sign", "pay", "cancel_act", "reject_payment"},
     Role.DESIGNER: set(),
     None: set(),  # a user holding no role
 }

@@ -27,6 +27,9 @@ DESIGN_TRANSITIONS = [
     ("in_review", "release", "submitted", "agent"),
     ("proposed", "send_back", "in_review", "agent"),
     ("approved", "void", "proposed", "agent"),
+    # Payment additions (docs/architecture.md, "Payment acts and bordereaux").
+    ("act_issued", "cancel_act", "approved", "agent"),
+    ("signed", "reject_payment", "act_issued", "agent"),
 ]
 OPEN = ["submitted", "in_review", "changes_requested", "proposed"]
 PRE_PAYMENT = [*OPEN, "approved", "act_issued", "signed"]

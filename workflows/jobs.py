@@ -78,10 +78,28 @@ def remind_agents() -> None:
     notifications.remind_agents(get_session())
 
 
+def issue_payment_act(submission_id: int) -> None:
+    """Number and record the payment act of an approved request (once); queue its PDF."""
+    from forms_app import payment_acts
+    from forms_app.db import get_session
+
+    payment_acts.issue_act(get_session(), submission_id)
+
+
+def render_payment_act(act_id: int) -> None:
+    """Render and store a payment act's PDF, unless it is stored already."""
+    from forms_app import payment_acts
+    from forms_app.db import get_session
+
+    payment_acts.render_act_pdf(get_session(), act_id)
+
+
 JOBS: dict[str, Callable[..., None]] = {
     "send_email": send_email,
     "send_receipt": send_receipt,
     "check_submission": check_submission,
     "notify_state_change": notify_state_change,
     "remind_agents": remind_agents,
+    "issue_payment_act": issue_payment_act,
+    "render_payment_act": render_payment_act,
 }

@@ -29,6 +29,15 @@ _LIVE_RQ_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, Jo
 _DEAD_WORKER_GRACE = 60
 
 
+# Jobs that render PDFs get their own (shorter) limit: a stuck render must not hold a worker.
+PDF_JOBS = frozenset({"send_receipt", "render_payment_act", "render_bordereau"})
+
+
+def job_timeout(job: str, config) -> int:
+    """Seconds RQ lets `job` run before stopping it."""
+    return config["PDF_JOB_TIMEOUT"] if job in PDF_JOBS else config["JOB_TIMEOUT"]
+
+
 class UnknownJob(ValueError):
     """The job name is not in workflows.jobs.JOBS."""
 
@@ -110,7 +119,7 @@ def dispatch(app: Flask, ids: Iterable[int] | None = None) -> int:
                     RUN_OUTBOX_MESSAGE,
                     args=(message_id,),
                     job_id=f"outbox-{message_id}",
-                    timeout=config["JOB_TIMEOUT"],
+                    timeout=job_timeout(job, config),
                     result_ttl=24 * 3600,
                     failure_ttl=7 * 24 * 3600,
                     description=f"outbox {job} #{message_id}",

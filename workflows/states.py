@@ -6,6 +6,8 @@
     in_review ─release→ submitted     proposed ─send_back→ in_review
     approved ─void→ proposed (bank details changed after approval: the approval is voided)
     approved ─issue_act→ act_issued ─sign→ signed ─pay→ paid
+    act_issued ─cancel_act→ approved (the act is cancelled; a new one can be issued)
+    signed ─reject_payment→ act_issued (the bank returned the transfer)
     any open state ─withdraw→ withdrawn (applicant)
     any pre-payment state ─cancel→ cancelled
 
@@ -51,6 +53,8 @@ class Action(enum.StrEnum):
     ISSUE_ACT = "issue_act"  # "act" in DESIGN §4
     SIGN = "sign"
     PAY = "pay"
+    CANCEL_ACT = "cancel_act"  # the payment act is cancelled; its number stays used
+    REJECT_PAYMENT = "reject_payment"  # the bank returned the transfer
     WITHDRAW = "withdraw"
     CANCEL = "cancel"
     VOID = "void"  # an approval voided because the bank details changed
@@ -80,6 +84,8 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.APPROVED, Action.ISSUE_ACT): State.ACT_ISSUED,
     (State.ACT_ISSUED, Action.SIGN): State.SIGNED,
     (State.SIGNED, Action.PAY): State.PAID,
+    (State.ACT_ISSUED, Action.CANCEL_ACT): State.APPROVED,
+    (State.SIGNED, Action.REJECT_PAYMENT): State.ACT_ISSUED,
     **{(state, Action.WITHDRAW): State.WITHDRAWN for state in OPEN_STATES},
     **{(state, Action.CANCEL): State.CANCELLED for state in PRE_PAYMENT_STATES},
 }
@@ -124,6 +130,8 @@ ACTION_LABELS = {
     Action.ISSUE_ACT: _l("Acte de paiement établi"),
     Action.SIGN: _l("Paiement ordonné"),
     Action.PAY: _l("Paiement effectué"),
+    Action.CANCEL_ACT: _l("Acte de paiement annulé"),
+    Action.REJECT_PAYMENT: _l("Paiement rejeté par la banque"),
     Action.WITHDRAW: _l("Demande retirée"),
     Action.CANCEL: _l("Demande annulée"),
     Action.VOID: _l("Acceptation suspendue : coordonnées bancaires modifiées"),

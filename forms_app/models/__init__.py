@@ -5,22 +5,38 @@ from forms_app.models.event import Event
 from forms_app.models.form import Form, FormStatus, FormVersion
 from forms_app.models.message import Message, MessageAuthor
 from forms_app.models.outbox import OutboxMessage, OutboxStatus
+from forms_app.models.payment import (
+    ActState,
+    Bordereau,
+    BordereauLine,
+    BordereauState,
+    LineStatus,
+    NumberSeries,
+    PaymentAct,
+)
 from forms_app.models.submission import Attachment, ReferenceCounter, Submission
 from forms_app.models.user import Role, User, UserRole
 
 __all__ = [
+    "ActState",
     "Approval",
     "Attachment",
+    "Bordereau",
+    "BordereauLine",
+    "BordereauState",
     "Event",
     "Flag",
     "Form",
     "FormStatus",
     "FormVersion",
+    "LineStatus",
     "Message",
     "MessageAuthor",
     "Note",
+    "NumberSeries",
     "OutboxMessage",
     "OutboxStatus",
+    "PaymentAct",
     "ReferenceCounter",
     "Role",
     "Submission",

@@ -1,0 +1,1 @@
+"""Finance area views (act_views)."""

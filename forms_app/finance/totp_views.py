@@ -1,0 +1,1 @@
+"""Finance area views (totp_views)."""
