@@ -94,6 +94,14 @@ def render_payment_act(act_id: int) -> None:
     payment_acts.render_act_pdf(get_session(), act_id)
 
 
+def render_bordereau(bordereau_id: int) -> None:
+    """Render and store a bordereau's (unsigned) PDF, unless it is stored already."""
+    from forms_app import bordereaux
+    from forms_app.db import get_session
+
+    bordereaux.render_bordereau_pdf(get_session(), bordereau_id)
+
+
 JOBS: dict[str, Callable[..., None]] = {
     "send_email": send_email,
     "send_receipt": send_receipt,
@@ -102,4 +110,5 @@ JOBS: dict[str, Callable[..., None]] = {
     "remind_agents": remind_agents,
     "issue_payment_act": issue_payment_act,
     "render_payment_act": render_payment_act,
+    "render_bordereau": render_bordereau,
 }
