@@ -25,19 +25,24 @@ translations: $(MO)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
+	$(FLASK) pki demo
 	exec $(BIN)/python -m forms_app.launcher
 
-## Headless Chromium for tests/browser: Debian's package (Playwright cannot download browsers here)
+## System tools the tests drive: Debian's Chromium (Playwright cannot download browsers here)
+## poppler-utils (pdfsig and pdftotext read the signed PDFs back) and libnss3-tools (certutil
+## makes the NSS database through which pdfsig trusts the demo CA)
 CHROMIUM := /usr/bin/chromium
+PDFSIG := /usr/bin/pdfsig
+CERTUTIL := /usr/bin/certutil
 browser:
-	@test -x $(CHROMIUM) || { \
+	@test -x $(CHROMIUM) -a -x $(PDFSIG) -a -x $(CERTUTIL) || { \
 	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-	  echo "make browser: installing Debian's chromium ($(CHROMIUM) is missing)"; \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
-	  || { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; \
+	  echo "make browser: installing Debian's chromium, poppler-utils and libnss3-tools"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium poppler-utils libnss3-tools \
+	  || { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium poppler-utils libnss3-tools; }; \
 	}
-	@test -x $(CHROMIUM) || { \
-	  echo "make browser: $(CHROMIUM) is missing and could not be installed; the browser tests need it (apt-get install chromium)." >&2; \
+	@test -x $(CHROMIUM) -a -x $(PDFSIG) -a -x $(CERTUTIL) || { \
+	  echo "make browser: $(CHROMIUM), $(PDFSIG) or $(CERTUTIL) is missing and could not be installed; the tests need them (apt-get install chromium poppler-utils libnss3-tools)." >&2; \
 	  exit 1; }
 
 ## Run the whole suite (SQLite by default; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
@@ -64,6 +69,7 @@ constraints: install
 bench: install
 	$(BIN)/python bench/outbox_dispatch.py
 	$(BIN)/python bench/inbox.py
+	$(BIN)/python bench/payment_acts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -23,7 +23,7 @@ def pki_demo(force: bool) -> None:
             "GUICHET_SIGNING_PKCS12_PASSWORD to the signer's own key."
         )
     configured = current_app.config.get("SIGNING_PKCS12_PASSWORD")
-    password = configured or pki.DEMO_PASSWORD
+    password = str(configured) if configured else pki.DEMO_PASSWORD
     made = pki.create_demo_pki(
         pki.default_directory(current_app.instance_path), password, force=force
     )

@@ -75,9 +75,10 @@ def _key_location() -> tuple[Path, str]:
                 "du signataire (SIGNING_PKCS12) et son mot de passe (SIGNING_PKCS12_PASSWORD)."
             )
         )
-    password = password or pki.DEMO_PASSWORD
+    # GUICHET_* values are parsed as JSON: a password of digits arrives as a number.
+    password = str(password) if password else pki.DEMO_PASSWORD
     if path:
-        return Path(path), password
+        return Path(str(path)), password
     demo = pki.create_demo_pki(pki.default_directory(current_app.instance_path), password)
     return demo.signer_pkcs12, password
 

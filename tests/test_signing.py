@@ -170,17 +170,20 @@ def test_a_key_from_another_ca_is_intact_but_not_trusted(app, document, tmp_path
     assert "n’est pas reconnu" in check.message
     assert "Signature Validation: Signature is Valid." in pdfsig(signed, tmp_path)
 
-    app.config["SIGNING_TRUST_ROOTS"] = str(other.ca_certificate)
+    both = tmp_path / "roots.pem"  # one PEM file may hold several roots (a renewed CA)
+    ours = pki.default_directory(app.instance_path) / pki.CA_FILE
+    both.write_bytes(ours.read_bytes() + other.ca_certificate.read_bytes())
+    app.config["SIGNING_TRUST_ROOTS"] = str(both)
     assert verify(app, signed).ok
 
 
-@pytest.mark.skipif(not shutil.which("certutil"), reason="certutil (libnss3-tools) is missing")
 def test_pdfsig_trusts_the_demo_ca_once_it_is_in_an_nss_database(app, document, tmp_path):
     signed = sign(app, document)
     database = tmp_path / "nssdb"
     database.mkdir()
     ca = pki.default_directory(app.instance_path) / "ca.pem"
     certutil = shutil.which("certutil")
+    assert certutil, "certutil (libnss3-tools) is missing: `make browser` installs it"
     subprocess.run([certutil, "-N", "-d", f"sql:{database}", "--empty-password"], check=True)
     add = [certutil, "-A", "-d", f"sql:{database}", "-n", "guichet-demo", "-t", "CT,C,C"]
     subprocess.run([*add, "-i", str(ca)], check=True)
@@ -237,6 +240,13 @@ def test_a_wrong_password_or_missing_file_is_a_clear_error(app, document, tmp_pa
     with pytest.raises(signing.SigningError, match="introuvable"):
         sign(app, document)
     assert not pki.default_directory(app.instance_path).exists()
+
+
+def test_a_password_of_digits_from_the_environment_opens_the_key(app, document, tmp_path):
+    key = pki.create_demo_pki(tmp_path / "secrets", "20262026")
+    # GUICHET_SIGNING_PKCS12_PASSWORD=20262026 arrives as a number (values are parsed as JSON)
+    app.config.update(SIGNING_PKCS12=str(key.signer_pkcs12), SIGNING_PKCS12_PASSWORD=20262026)
+    assert verify(app, sign(app, document)).intact
 
 
 def test_the_key_is_loaded_once_per_file_version(app, runner):
