@@ -1,10 +1,14 @@
 """What a payment act says, taken from the request when the act is issued (DOMAIN §6.2).
 
 The act keeps this snapshot: later changes to the request, the form or the configuration do
-not change an issued act. Names come from the form's settings (company_name_field,
+not change an issued act. `printed` is what its documents (the mandat, the arrêté) are
+rendered with. Names come from the form's settings (company_name_field,
 identity_fields, account_holder_field); the rest from the first field of the right type.
 """
 
+import hashlib
+import json
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +23,7 @@ from forms_app.formdefs import banking, nc
 from forms_app.formdefs import definition as definitions
 from forms_app.formdefs.definition import FormDefinition
 from forms_app.formdefs.display import display
-from forms_app.models import Event, Submission
+from forms_app.models import Event, PaymentAct, Submission
 from workflows.states import Action
 
 NOUMEA = ZoneInfo("Pacific/Noumea")
@@ -30,9 +34,41 @@ DEFAULT_PIECES = ("Décision attributive", "Relevé d’identité bancaire (RIB)
 
 
 def pays_anything(submission: Submission) -> bool:
-    """Whether an approved request leads to a payment: an amount and bank details."""
-    definition = definitions.of_version(submission.form_version)
-    return bool(submission.approved_amount) and approvals.bank_fields(definition) is not None
+    """Whether an approved request leads to a payment: an amount above zero and an IBAN."""
+    amount = submission.approved_amount
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        return False
+    keys = approvals.bank_fields(definitions.of_version(submission.form_version))
+    return keys is not None and bool(str(submission.answers.get(keys[0]) or "").strip())
+
+
+def fingerprint(act: PaymentAct) -> str:
+    """SHA-256 of what the act says (number, amount, snapshot), printed on its PDF."""
+    content = {
+        "number": act.number,
+        "budget_code": act.budget_code,
+        "amount": act.amount,
+        "beneficiary": act.beneficiary,
+        "bank": act.bank,
+        "details": act.details,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def printed(act: PaymentAct) -> dict[str, Any]:
+    """What the act's PDF templates get: the act, its amount as written, date, fingerprint."""
+    figures = nc.format_xpf(act.amount).split(nc.NBSP)[0]
+    words, currency = re.fullmatch(
+        r"(.*?) ((?:de )?francs CFP)", act.details["montant_lettres"]
+    ).groups()
+    return {
+        "act": act,
+        "amount": nc.format_xpf(act.amount),
+        "amount_sentence": f"{words} ({figures}) {currency}",  # cent mille (100 000) francs CFP
+        "created": act.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),  # fixed: the same bytes again
+        "fingerprint": fingerprint(act),
+    }
 
 
 def budget_label(definition: FormDefinition) -> str:
@@ -73,6 +109,8 @@ def take(session: Session, submission: Submission, now: datetime) -> dict[str, A
         "dossier_no": submission.reference,
         "form_title": definition.title,
         "objet": settings.get("act_object") or DEFAULT_OBJECT.format(title=definition.title),
+        "date_demande": _local_date(submission.submitted_at or now),
+        "date_decision": approved_on,
         "decision_ref": (
             f"Décision d’attribution du {approved_on} (dossier {submission.reference})"
         ),
@@ -86,6 +124,10 @@ def take(session: Session, submission: Submission, now: datetime) -> dict[str, A
         "signataire": settings.get("signer_title") or "",
     }
     return {"beneficiary": beneficiary, "bank": bank, "details": details}
+
+
+def _local_date(moment: datetime) -> str:
+    return moment.astimezone(NOUMEA).strftime("%d/%m/%Y")
 
 
 def _approval(session: Session, submission: Submission) -> tuple[str, str | None]:
@@ -124,13 +166,12 @@ def _first(definition: FormDefinition, answers: dict[str, Any], kind: str) -> An
 
 
 def _address(definition: FormDefinition, answers: dict[str, Any]) -> str | None:
-    parts = []
+    """The first postal address answered (it has its town), else the first commune."""
     for kind in ("address", "commune"):
         for fdef in definition.answer_fields():
             if fdef.type == kind and answers.get(fdef.key) not in (None, "", []):
-                parts.append(str(display(fdef, answers[fdef.key])))
-                break
-    return ", ".join(parts) or None
+                return str(display(fdef, answers[fdef.key]))
+    return None
 
 
 def _text(answers: dict[str, Any], *keys: str | None) -> str | None:

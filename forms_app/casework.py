@@ -164,10 +164,20 @@ def close(
 def cancel(
     session: Session, submission: Submission, user: User, revision: int, reason: str
 ) -> Event:
-    """Cancel a request before payment (admins), with a reason."""
+    """Cancel a request before payment (admins), with a reason; its live act goes with it.
+
+    Refused while its act is on a bordereau (finance takes it off, or the payment is ordered).
+    """
+    from forms_app import payment_acts  # it imports this module
+
     reason = required_text(reason, _("Indiquez pourquoi la demande est annulée."))
+    act = payment_acts.lock_live_act(session, submission.id)  # act, then request: finance's order
     begin(session, submission, user, Action.CANCEL, revision)
+    if act is not None:
+        payment_acts.cancel_with_request(session, act, user, reason)
     event = move(session, submission, user, Action.CANCEL, reason=reason)
+    if act is not None:
+        event.details = {**event.details, "act_id": act.id, "act_number": act.number}
     void_approvals(session, submission)
     return event
 

@@ -1,5 +1,6 @@
 """File storage outside the web root, one file per content hash."""
 
+import hashlib
 from pathlib import Path
 
 from flask import current_app
@@ -27,3 +28,22 @@ def path(key: str) -> Path:
 
 def read(key: str) -> bytes:
     return path(key).read_bytes()
+
+
+def store_once(session, row, content: bytes, *, key="pdf_key", sha="pdf_sha256", **values) -> bool:
+    """Keep `content` as `row`'s document unless one is kept already; True if this call did.
+
+    A conditional UPDATE (`WHERE <key> IS NULL`): of two runs rendering the same document, the
+    first to store it wins and the document never changes afterwards. The row is refreshed.
+    """
+    from sqlalchemy import update
+
+    model = type(row)
+    sha256 = hashlib.sha256(content).hexdigest()
+    stored = session.execute(
+        update(model)
+        .where(model.id == row.id, getattr(model, key).is_(None))
+        .values({key: store(content, sha256), sha: sha256, **values})
+    ).rowcount
+    session.refresh(row)
+    return bool(stored)

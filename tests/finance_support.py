@@ -84,16 +84,17 @@ def approved_request(
     return reference
 
 
-def issued_act(app, **kwargs) -> int:
-    """An approved request whose act is issued and rendered in-process; the act's id."""
+def issued_act(app, *, render: bool = True, **kwargs) -> int:
+    """An approved request whose act is issued (and rendered) in-process; the act's id."""
     reference = approved_request(app, **kwargs)
     with app.test_request_context():
         db = get_session()
         found = db.scalar(select(Submission).where(Submission.reference == reference))
         act = payment_acts.issue_act(db, found.id)
         db.commit()
-        payment_acts.render_act_pdf(db, act.id)
-        db.commit()
+        if render:
+            payment_acts.render_act_pdf(db, act.id)
+            db.commit()
         return act.id
 
 

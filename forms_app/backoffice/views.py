@@ -6,12 +6,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from forms_app import permissions, receipts, storage
+from forms_app import payment_acts, permissions, receipts, storage
 from forms_app.backoffice import bp
 from forms_app.db import get_session
 from forms_app.formdefs import definition as definitions
 from forms_app.formdefs import display
-from forms_app.models import Attachment, Event, Flag, Note, Role, Submission
+from forms_app.models import Attachment, Event, Flag, Note, PaymentAct, Role, Submission
 from forms_app.permissions import roles_required
 from forms_app.submissions import get_by_reference
 from workflows import states
@@ -30,6 +30,7 @@ EVENT_LABELS = {
     "change_bank_details": _l("Coordonnées bancaires modifiées"),
     "note": _l("Note interne ajoutée"),
     "message": _l("Message"),
+    "request_act": _l("Nouvel acte de paiement demandé"),
 }
 
 
@@ -66,6 +67,9 @@ def render_dossier(reference: str) -> str:
         case_notes=_notes(found),
         preview_types=PREVIEW_TYPES,
         approvals=_approvals(found),
+        acts=_acts(found),
+        act_links=current_user.has_role(Role.FINANCE, Role.ADMIN),
+        may_reissue=_may_reissue(found),
     )
 
 
@@ -74,6 +78,24 @@ def _approvals(found: Submission) -> tuple[int, int] | None:
     if found.state != states.State.PROPOSED:
         return None
     return len(permissions.approver_ids(found)), permissions.required_approvals(found)
+
+
+def _acts(found: Submission) -> list[dict]:
+    """The request's payment acts, the live one last, with their state labels."""
+    from forms_app.finance.act_views import state_label  # that module imports this one
+
+    acts = get_session().scalars(
+        select(PaymentAct).where(PaymentAct.submission_id == found.id).order_by(PaymentAct.id)
+    )
+    return [{"act": act, "state_label": state_label(act.state)} for act in acts]
+
+
+def _may_reissue(found: Submission) -> bool:
+    """Whether the signed-in user may ask for a new payment act for this request now."""
+    if found.state != states.State.APPROVED:
+        return False
+    me = current_user._get_current_object()
+    return payment_acts.reissue_refusal(get_session(), me, found) is None
 
 
 def _flags(found: Submission) -> list[Flag]:

@@ -63,6 +63,9 @@ class PaymentAct(Base):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     pdf_key: Mapped[str | None] = mapped_column(String(200))
     rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The arrêté attributif rendered from the same snapshot, by the same job, once.
+    decision_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    decision_pdf_key: Mapped[str | None] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     bordereau_id: Mapped[int | None] = mapped_column(ForeignKey("bordereau.id"), index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

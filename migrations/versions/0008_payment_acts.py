@@ -106,6 +106,8 @@ def upgrade() -> None:
         sa.Column("pdf_sha256", sa.String(length=64), nullable=True),
         sa.Column("pdf_key", sa.String(length=200), nullable=True),
         sa.Column("rendered_at", forms_app.db.UTCDateTime(), nullable=True),
+        sa.Column("decision_pdf_sha256", sa.String(length=64), nullable=True),
+        sa.Column("decision_pdf_key", sa.String(length=200), nullable=True),
         sa.Column("issued_at", forms_app.db.UTCDateTime(), nullable=False),
         sa.Column("bordereau_id", sa.Integer(), nullable=True),
         sa.Column("cancelled_at", forms_app.db.UTCDateTime(), nullable=True),
