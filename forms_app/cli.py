@@ -107,6 +107,24 @@ def users_create(email: str, name: str, roles: tuple[str, ...], password: str) -
     click.echo(f"Created user {user.email} ({', '.join(sorted(roles))}).")
 
 
+@users_cli.command("reset-totp")
+@click.argument("email")
+def users_reset_totp(email: str) -> None:
+    """Clear a user's second factor (a lost phone): they enrol again on their next visit."""
+    from forms_app import audit
+
+    session = get_session()
+    user = session.scalar(select(User).where(User.email == User.normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No user {email}.")
+    user.totp_secret = None
+    user.totp_enrolled_at = None
+    user.totp_last_step = None
+    audit.record(session, user, "totp_reset", None, by="cli")
+    session.commit()
+    click.echo(f"Second factor of {user.email} cleared; they enrol again on their next visit.")
+
+
 @demo_cli.command("load")
 def demo_load() -> None:
     """Create one demo staff account per role (refused in production)."""
