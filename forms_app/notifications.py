@@ -28,7 +28,9 @@ from workflows import outbox, states
 from workflows.states import State
 
 NOTIFY_JOB = "notify_state_change"
-# The states an applicant must hear about; "submitted" is covered by the receipt.
+# The states an applicant must hear about; "submitted" is covered by the receipt. The steps
+# between acceptance and payment (act issued, signed, a transfer returned by the bank) are the
+# administration's own: the applicant hears of the payment itself.
 NOTIFIED_STATES = frozenset(
     {
         State.IN_REVIEW,
@@ -38,10 +40,11 @@ NOTIFIED_STATES = frozenset(
         State.CLOSED,
         State.CANCELLED,
         State.WITHDRAWN,
+        State.PAID,
     }
 )
 # Internal moves that land in a notified state but change nothing for the applicant.
-SILENT_ACTIONS = frozenset({"send_back"})
+SILENT_ACTIONS = frozenset({"send_back", "cancel_act"})
 EXPLANATIONS = {
     State.IN_REVIEW: "Un agent a pris en charge votre demande et l’examine.",
     State.CHANGES_REQUESTED: "L’administration vous demande de compléter votre demande : "
@@ -52,6 +55,8 @@ EXPLANATIONS = {
     State.CANCELLED: "Votre demande est annulée. Le motif est indiqué dans votre espace.",
     State.WITHDRAWN: "Votre demande est retirée. Si vous n’êtes pas à l’origine de ce retrait, "
     "contactez le service au plus vite.",
+    State.PAID: "Le paiement a été effectué : le virement a été envoyé à votre banque. "
+    "Le délai avant son arrivée sur votre compte dépend de votre banque.",
 }
 _QUEUED = "guichet.notifications.queued"
 
