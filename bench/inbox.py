@@ -12,15 +12,14 @@ the number of SQL statements it ran. A full CSV export is timed once, with the m
 
 import argparse
 import json
-import os
 import random
 import statistics
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, event, make_url, select, text
+from database import throwaway_database
+from sqlalchemy import event, select, text
 
 from forms_app import create_app, search
 from forms_app.accounts import create_user
@@ -31,7 +30,6 @@ from forms_app.forms_cli import DEMO_FORMS_DIR
 from forms_app.models import Form, Role, Submission
 from forms_app.publishing import create_form, publish
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASE = "guichet_bench_inbox"
 PASSWORD = "bench-password-123"  # noqa: S105 (a throw-away database)
 SURNAMES = [
@@ -236,20 +234,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--no-export", action="store_true")
     args = parser.parse_args()
-    server = make_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    url = server.set(database=DATABASE).render_as_string(hide_password=False)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["GUICHET_INSTANCE_PATH"] = tmp
-            run(url, args)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(DATABASE) as url:
+        run(url, args)
 
 
 def run(url: str, args) -> None:
