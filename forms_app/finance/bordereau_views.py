@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -108,10 +109,11 @@ def build_bordereau():
         return _index_page(set(ids), error=str(error), status=error.status)
     db.commit()
     flash(
-        _(
-            "Bordereau n° %(number)s établi : %(count)d mandats. Son PDF est en préparation.",
+        ngettext(
+            "Bordereau n° %(number)s établi : %(num)d mandat. Son PDF est en préparation.",
+            "Bordereau n° %(number)s établi : %(num)d mandats. Son PDF est en préparation.",
+            made.act_count,
             number=made.number,
-            count=made.act_count,
         ),
         "success",
     )
@@ -148,10 +150,11 @@ def sign_bordereau(bordereau_id: int):
         return _bordereau_page(found, sign_form=form, status=error.status)
     db.commit()
     flash(
-        _(
-            "Bordereau n° %(number)s signé : le paiement de ses %(count)d mandats est ordonné.",
+        ngettext(
+            "Bordereau n° %(number)s signé : le paiement de %(num)d mandat est ordonné.",
+            "Bordereau n° %(number)s signé : le paiement de %(num)d mandats est ordonné.",
+            found.act_count,
             number=found.number,
-            count=found.act_count,
         ),
         "success",
     )
