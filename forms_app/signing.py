@@ -6,9 +6,11 @@ demo PKI is created under the instance folder on first use, so a fresh machine s
 nothing to set; production refuses to sign without an explicit key file and password.
 """
 
+import asyncio
 import functools
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -183,17 +185,33 @@ def sign_pdf(
     when = f"{now:%d/%m/%Y} à {now:%H:%M}"
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        output = signers.PdfSigner(
+        pdf_signer = signers.PdfSigner(
             metadata, signer, stamp_style=_stamp_style(), new_field_spec=field
-        ).sign_pdf(
-            writer,
-            appearance_text_params={"when": when},
-            output=BytesIO(),
+        )
+        output = _run(
+            pdf_signer.async_sign_pdf(
+                writer, appearance_text_params={"when": when}, output=BytesIO()
+            )
         )
     except (PdfError, ValueError) as error:  # pyHanko's SigningError is a ValueError
         message = _("Ce document PDF ne peut pas être signé : %(error)s", error=error)
         raise SigningError(message) from error
     return output.getvalue()
+
+
+def _run(coroutine):
+    """Run one of pyHanko's coroutines to its end from synchronous code.
+
+    pyHanko's synchronous helpers call asyncio.run(), which refuses to start while the
+    thread already runs an event loop (an async server, a driver such as Playwright's): then
+    the coroutine runs on a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _trust_roots() -> list:
@@ -220,7 +238,7 @@ def verify_pdf(pdf: bytes) -> SignatureCheck:
     """Check the last signature of a PDF against the configured trust roots, offline."""
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
@@ -233,8 +251,10 @@ def verify_pdf(pdf: bytes) -> SignatureCheck:
         return _unsigned(_("Aucune signature"))
     context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False)
     try:
-        status = validate_pdf_signature(
-            signatures[-1], signer_validation_context=context, skip_diff=True
+        status = _run(
+            async_validate_pdf_signature(
+                signatures[-1], signer_validation_context=context, skip_diff=True
+            )
         )
     except (SignatureValidationError, PdfError, ValueError):
         return _unsigned(_("Signature illisible"))

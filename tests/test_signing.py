@@ -1,8 +1,10 @@
 """PAdES signatures on the project's own PDFs, checked by pyHanko and by poppler's pdfsig."""
 
+import asyncio
 import io
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pypdf import PdfReader
@@ -258,3 +260,16 @@ def test_the_key_is_loaded_once_per_file_version(app, runner):
         renewed = signing._signer()
     assert renewed is not first
     assert renewed.signing_cert != first.signing_cert
+
+
+def test_signing_and_checking_work_while_the_thread_runs_an_event_loop(app, document):
+    """pyHanko's own sync helpers call asyncio.run(), refused inside a running loop."""
+
+    async def inside_a_loop():
+        signed = sign(app, document)
+        return signed, verify(app, signed)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread whose loop is ours alone
+        signed, check = pool.submit(asyncio.run, inside_a_loop()).result()
+    assert check.ok, check.message
+    assert verify(app, signed).ok
