@@ -5,6 +5,7 @@ from sqlalchemy import select
 from forms_app import approvals, casework, payment_acts
 from forms_app.db import get_session
 from forms_app.models import PaymentAct, Role, Submission, User
+from tests.backoffice_support import run
 from tests.support import make_user, publish_form, submit_directly
 
 AGENT, APPROVER, FINANCE = "agent@example.nc", "valideur@example.nc", "finances@example.nc"
@@ -78,9 +79,9 @@ def approved_request(
         "domiciliation": "BCI Nouméa",
     }
     reference = submit_directly(app, slug, answers)
-    _as(app, reference, AGENT, casework.take)
-    _as(app, reference, AGENT, casework.propose, accept=True, amount=amount)
-    _as(app, reference, APPROVER, approvals.approve)
+    run(app, reference, AGENT, casework.take)
+    run(app, reference, AGENT, casework.propose, accept=True, amount=amount)
+    run(app, reference, APPROVER, approvals.approve)
     return reference
 
 
@@ -101,13 +102,3 @@ def issued_act(app, *, render: bool = True, **kwargs) -> int:
 def load_act(app, act_id: int) -> PaymentAct:
     with app.app_context():
         return get_session().get(PaymentAct, act_id)
-
-
-def _as(app, reference: str, email: str, action, *args, **kwargs):
-    with app.test_request_context():
-        db = get_session()
-        found = db.scalar(select(Submission).where(Submission.reference == reference))
-        user = db.scalar(select(User).where(User.email == email))
-        result = action(db, found, user, found.revision, *args, **kwargs)
-        db.commit()
-        return result
