@@ -53,12 +53,12 @@ def run_worker_burst(app: Flask, timeout: float = 60, **env: str) -> subprocess.
     return result
 
 
-def start_worker(app: Flask, log_path: Path) -> subprocess.Popen:
+def start_worker(app: Flask, log_path: Path, **env: str) -> subprocess.Popen:
     """Start a real, long-running worker process (RQ worker plus outbox dispatcher)."""
     with log_path.open("w") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "workflows.worker"],
-            env=process_env(app),
+            env=process_env(app, **env),
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -7,6 +7,7 @@ queue even when Redis was down at commit time.
 """
 
 import argparse
+import contextlib
 import logging
 import multiprocessing
 import signal
@@ -113,6 +114,16 @@ def wait_for_redis(connection: Redis, stop_after: float | None = None) -> bool:
             delay = min(delay * 2, 5)
 
 
+class GuichetWorker(Worker):
+    """RQ's forking worker that remembers whether its loop ended because it was asked to stop."""
+
+    stop_asked = False
+
+    def request_stop(self, signum, frame):
+        self.stop_asked = True
+        super().request_stop(signum, frame)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the worker; with --burst, dispatch once, drain the queue and exit."""
     parser = argparse.ArgumentParser(prog="guichet-worker", description=__doc__)
@@ -149,11 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while True:
             wait_for_redis(connection)
-            try:
-                Worker([worker_queue], connection=connection).work(with_scheduler=True)
-                return 0  # stopped by a signal
-            except (RedisConnectionError, RedisTimeoutError):
-                log.warning("lost Redis while starting; waiting for it")
+            worker = GuichetWorker([worker_queue], connection=connection)
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                worker.work(with_scheduler=True)  # teardown may meet the missing Redis
+            if worker.stop_asked:
+                return 0
+            # RQ's loop gives up on any error, e.g. Redis lost under a running job.
+            log.warning("RQ work loop ended without a stop signal; starting it again")
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     finally:
         dispatcher.terminate()
         dispatcher.join(timeout=10)
