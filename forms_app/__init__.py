@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from forms_app.backoffice import bp as backoffice_bp
     from forms_app.builder import bp as builder_bp
     from forms_app.finance import bp as finance_bp
+    from forms_app.ops import bp as ops_bp
     from forms_app.public import bp as public_bp
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -47,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(finance_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(builder_bp)
     devmail.init_app(app)  # development only: /dev/courriels
     return app

@@ -91,6 +91,35 @@ class Config:
     # Finance staff confirm a signature with a TOTP code from an authenticator app.
     TOTP_ISSUER = "Guichet"
 
+    # Operating through trouble (the ops area). Evidence is counted per bucket of
+    # OPS_BUCKET_MINUTES; web processes keep counts in memory and add them to the database
+    # at most every OPS_COUNTER_FLUSH_SECONDS; workers beat every HEARTBEAT_INTERVAL seconds.
+    OPS_BUCKET_MINUTES = 15
+    OPS_COUNTER_FLUSH_SECONDS = 30
+    HEARTBEAT_INTERVAL = 60
+    # A bucket is abnormal when a count is above the mean + OUTAGE_SIGMA standard deviations
+    # of the previous OUTAGE_BASELINE_HOURS and at least the floor for its kind.
+    OUTAGE_BASELINE_HOURS = 24
+    OUTAGE_SIGMA = 3.0
+    OUTAGE_MIN_SERVER_ERRORS = 5
+    OUTAGE_MIN_FAILED_SUBMISSIONS = 3
+    OUTAGE_MIN_PROBLEM_REPORTS = 3
+    # Seconds between two passes of outage detection in the worker's dispatcher.
+    OUTAGE_DETECT_INTERVAL = 300
+    # An outage window within the last EXTENSION_WINDOW_HOURS before a form closes makes the
+    # platform propose an extension of max(EXTENSION_MIN_HOURS, the outage's duration).
+    EXTENSION_WINDOW_HOURS = 48
+    EXTENSION_MIN_HOURS = 24
+    # Rate limits (Flask-Limiter): storage defaults to REDIS_URL, memory when Redis is away.
+    RATELIMIT_STORAGE_URI: str | None = None
+    PROBLEM_REPORT_RATE_LIMIT = "5 per hour"
+    # Seconds the dashboards' figures are kept before being computed again.
+    DASHBOARD_CACHE_SECONDS = 60
+    # The open-data export of granted aids (SCDL "subventions"): who grants them. The
+    # identifier is the RIDET of the collectivity (demo value).
+    SCDL_ATTRIBUTOR_NAME = "Province Sud"
+    SCDL_ATTRIBUTOR_ID = "0123456001"
+
     # E-mail: "file" writes .eml files under MAIL_DIR, "smtp" sends through SMTP_*.
     MAIL_BACKEND = "file"
     MAIL_DIR: str | None = None

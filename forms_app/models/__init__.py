@@ -4,6 +4,16 @@ from forms_app.models.casework import Approval, Flag, Note
 from forms_app.models.event import Event
 from forms_app.models.form import Form, FormStatus, FormVersion
 from forms_app.models.message import Message, MessageAuthor
+from forms_app.models.ops import (
+    Announcement,
+    AnnouncementLevel,
+    DeadlineExtension,
+    ExtensionStatus,
+    Heartbeat,
+    OpsCounter,
+    ProblemReport,
+    ReportStatus,
+)
 from forms_app.models.outbox import OutboxMessage, OutboxStatus
 from forms_app.models.payment import (
     ActState,
@@ -19,25 +29,33 @@ from forms_app.models.user import Role, User, UserRole
 
 __all__ = [
     "ActState",
+    "Announcement",
+    "AnnouncementLevel",
     "Approval",
     "Attachment",
     "Bordereau",
     "BordereauLine",
     "BordereauState",
+    "DeadlineExtension",
     "Event",
+    "ExtensionStatus",
     "Flag",
     "Form",
     "FormStatus",
     "FormVersion",
+    "Heartbeat",
     "LineStatus",
     "Message",
     "MessageAuthor",
     "Note",
     "NumberSeries",
+    "OpsCounter",
     "OutboxMessage",
     "OutboxStatus",
     "PaymentAct",
+    "ProblemReport",
     "ReferenceCounter",
+    "ReportStatus",
     "Role",
     "Submission",
     "User",

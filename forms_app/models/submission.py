@@ -49,6 +49,8 @@ class Submission(Base):
     expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A draft may be finished until then even after its form closed (individual extension).
+    extended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Casework: who works it; `revision` grows with every change staff make, so a form posted
     # from a stale page is refused instead of overwriting (optimistic concurrency).
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from forms_app.public import saving, space, space_access, steps, views  # noqa: E402, F401
+from forms_app.public import (  # noqa: E402, F401
+    report_views,
+    saving,
+    space,
+    space_access,
+    status_views,
+    steps,
+    views,
+)

@@ -1,0 +1,13 @@
+"""The ops area: announcements, problem reports, outage timeline, extensions, dashboards."""
+
+from flask import Blueprint
+
+bp = Blueprint("ops", __name__, url_prefix="/agents/pilotage")
+
+from forms_app.ops import (  # noqa: E402, F401
+    announcement_views,
+    dashboard_views,
+    extension_views,
+    report_views,
+    timeline_views,
+)

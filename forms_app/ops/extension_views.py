@@ -1,0 +1,3 @@
+"""extension_views."""
+
+from forms_app.ops import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""timeline_views."""
+
+from forms_app.ops import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""report_views."""
+
+from forms_app.public import bp  # noqa: F401

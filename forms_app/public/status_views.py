@@ -1,0 +1,3 @@
+"""status_views."""
+
+from forms_app.public import bp  # noqa: F401
