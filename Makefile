@@ -70,6 +70,7 @@ bench: install
 	$(BIN)/python bench/outbox_dispatch.py
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/payment_acts.py
+	$(BIN)/python bench/dashboards.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

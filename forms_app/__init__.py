@@ -27,7 +27,20 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["REMEMBER_COOKIE_SECURE"] = True
     config_module.check(app.config)
 
-    from forms_app import auth, banners, cli, db, devmail, errors, filters, health, i18n, security
+    from forms_app import (
+        auth,
+        banners,
+        cli,
+        db,
+        devmail,
+        errors,
+        filters,
+        health,
+        i18n,
+        limiter,
+        ops_evidence,
+        security,
+    )
     from forms_app.backoffice import bp as backoffice_bp
     from forms_app.builder import bp as builder_bp
     from forms_app.finance import bp as finance_bp
@@ -39,9 +52,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     security.init_app(app)
+    limiter.init_app(app)  # rate limits, only where a view names one
     errors.init_app(app)
     filters.init_app(app)
     banners.init_app(app)
+    ops_evidence.init_app(app)  # counts answers per bucket: evidence of outages
     cli.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public_bp)

@@ -35,10 +35,12 @@ DEMO_USERS = [
 def init_app(app: Flask) -> None:
     from forms_app import pki_cli
     from forms_app.forms_cli import forms_cli
+    from forms_app.ops_cli import ops_cli
 
     for group in (db_cli, users_cli, outbox_cli, demo_cli, forms_cli, drafts_cli, casework_cli):
         app.cli.add_command(group)
     pki_cli.init_app(app)
+    app.cli.add_command(ops_cli)
 
 
 def alembic_config(app: Flask) -> AlembicConfig:

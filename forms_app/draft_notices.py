@@ -8,7 +8,7 @@ so several workers sweeping at once send it once; expired drafts are deleted.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from forms_app import audit, drafts
@@ -39,7 +39,7 @@ def send_resume_link(session: Session, draft: Submission, reason: str) -> None:
     title = definitions.of_version(version).title
     zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     expires = local_time(draft.expires_at, zone)
-    closes = local_time(draft.form.closes_at, zone)
+    closes = local_time(deadline(draft), zone)
     body = (
         "Bonjour,\n\n"
         f"{INTRODUCTIONS[reason].format(expires=expires, closes=closes)}\n\n"
@@ -49,6 +49,12 @@ def send_resume_link(session: Session, draft: Submission, reason: str) -> None:
     )
     subject = SUBJECTS[reason].format(title=title)
     outbox.add(session, "send_email", to=draft.applicant_email, subject=subject, body=body)
+
+
+def deadline(draft: Submission):
+    """When the draft must be sent by: its form's closing, or its own later extension."""
+    closes, extended = draft.form.closes_at, draft.extended_until
+    return extended if extended and (closes is None or extended > closes) else closes
 
 
 def sweep(session: Session, batch: int = 500) -> dict[str, int]:
@@ -87,6 +93,11 @@ def sweep(session: Session, batch: int = 500) -> dict[str, int]:
             done["expiry"] += 1
 
     closing_before = now + timedelta(hours=config["CLOSING_REMINDER_HOURS"])
+    # A draft's own extension (force majeure) moves its deadline past the form's.
+    closes = case(
+        (Submission.extended_until > Form.closes_at, Submission.extended_until),
+        else_=Form.closes_at,
+    )
     closing = (
         select(Submission)
         .join(Form, Form.id == Submission.form_id)
@@ -95,8 +106,8 @@ def sweep(session: Session, batch: int = 500) -> dict[str, int]:
             Submission.applicant_email.is_not(None),
             Submission.expires_at > now,
             Submission.close_reminded_at.is_(None),
-            Form.closes_at > now,
-            Form.closes_at <= closing_before,
+            closes > now,
+            closes <= closing_before,
         )
     )
     for draft in session.scalars(closing.limit(batch)).all():

@@ -4,12 +4,18 @@ from flask import Flask, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from forms_app import limiter
+
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if request.path in ("/healthz", "/readyz"):
             return exc
+        if exc.code == 429:  # a rate limit: say when to come back
+            seconds = limiter.retry_after()
+            page = render_template("errors/429.html", error=exc, retry_after=seconds)
+            return page, 429, {"Retry-After": str(seconds)}
         template = f"errors/{exc.code}.html" if exc.code in (400, 403, 404, 405, 413) else None
         return render_template(template or "errors/generic.html", error=exc), exc.code
 

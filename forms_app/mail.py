@@ -1,5 +1,6 @@
 """Outgoing e-mail: .eml files in development, SMTP in production."""
 
+import logging
 import smtplib
 import uuid
 from email.message import EmailMessage
@@ -8,6 +9,11 @@ from pathlib import Path
 
 from flask import current_app
 
+from forms_app import announcements
+from forms_app.db import utcnow
+
+log = logging.getLogger(__name__)
+
 
 def build(
     to: str,
@@ -15,8 +21,15 @@ def build(
     body: str,
     reply_to: str | None = None,
     attachments: list[tuple[str, str, bytes]] = (),  # (file name, content type, bytes)
+    form_id: int | None = None,
 ) -> EmailMessage:
-    """Build a plain-text UTF-8 message from the configured sender, with attached files."""
+    """Build a plain-text UTF-8 message from the configured sender, with attached files.
+
+    While announcements are active (global ones, and `form_id`'s), their notice ends the body.
+    """
+    notice = _announcement_notice(form_id)
+    if notice:
+        body = f"{body.rstrip()}\n\n{notice}\n"
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -30,6 +43,16 @@ def build(
         maintype, subtype = content_type.split("/", 1)
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+def _announcement_notice(form_id: int | None) -> str:
+    """The active announcements' notice; "" when there is none or the database is away."""
+    try:
+        with announcements.reading() as session:
+            return announcements.mail_notice(session, utcnow(), form_id)
+    except Exception as exc:  # an e-mail goes out without the notice rather than not at all
+        log.warning("mail: announcements unavailable: %s", type(exc).__name__)
+        return ""
 
 
 def send(message: EmailMessage) -> None:

@@ -113,7 +113,7 @@ def send_state_change(session: Session, event_id: int) -> None:
         f"donnée dans la demande :\n{links.absolute('public.space_login')}\n\n"
         f"{current_app.config['ORGANISATION_NAME']}\n"
     )
-    mail.send(mail.build(submission.applicant_email, subject, body))
+    mail.send(mail.build(submission.applicant_email, subject, body, form_id=submission.form_id))
 
 
 def remind_agents(session: Session, now: datetime | None = None) -> int:

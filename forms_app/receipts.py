@@ -62,6 +62,7 @@ def send_receipt(session: Session, submission: Submission) -> None:
             f"Accusé de réception – dossier {submission.reference}",
             body,
             attachments=[(filename(submission), "application/pdf", content)],
+            form_id=submission.form_id,
         )
     )
 

@@ -31,9 +31,11 @@ def run_outbox_message(message_id: int) -> str:
         return outbox.execute(message_id)
 
 
-def send_email(to: str, subject: str, body: str, reply_to: str | None = None) -> None:
-    """Send one plain-text e-mail."""
-    mail.send(mail.build(to, subject, body, reply_to))
+def send_email(
+    to: str, subject: str, body: str, reply_to: str | None = None, form_id: int | None = None
+) -> None:
+    """Send one plain-text e-mail (with the notice of `form_id`'s active announcements)."""
+    mail.send(mail.build(to, subject, body, reply_to, form_id=form_id))
 
 
 def send_receipt(submission_id: int) -> None:
@@ -102,6 +104,14 @@ def render_bordereau(bordereau_id: int) -> None:
     bordereaux.render_bordereau_pdf(get_session(), bordereau_id)
 
 
+def notify_extension(extension_id: int, email: str) -> None:
+    """E-mail one draft holder that their deadline is extended, with their resume links."""
+    from forms_app import extension_notices
+    from forms_app.db import get_session
+
+    extension_notices.send(get_session(), extension_id, email)
+
+
 JOBS: dict[str, Callable[..., None]] = {
     "send_email": send_email,
     "send_receipt": send_receipt,
@@ -111,4 +121,5 @@ JOBS: dict[str, Callable[..., None]] = {
     "issue_payment_act": issue_payment_act,
     "render_payment_act": render_payment_act,
     "render_bordereau": render_bordereau,
+    "notify_extension": notify_extension,
 }

@@ -3,16 +3,21 @@
 `guichet-worker` (or `python -m workflows.worker`) loads the app and WeasyPrint once, then
 forks a work horse per job (RQ's default). The parent never opens a database connection:
 the outbox dispatcher runs in its own spawned process, so a committed row reaches the
-queue even when Redis was down at commit time.
+queue even when Redis was down at commit time. The dispatcher also writes the worker's
+heartbeat (evidence for outage detection) and asks for deadline extensions after outages.
 """
 
 import argparse
 import contextlib
+import importlib
 import logging
 import multiprocessing
+import os
 import signal
+import socket
 import sys
 import time
+from datetime import timedelta
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -22,6 +27,8 @@ from rq import Queue, Worker
 from workflows import jobs, queue
 
 log = logging.getLogger("guichet.worker")
+HEARTBEAT_KEEP_DAYS = 30
+PRUNE_EVERY = 24 * 3600  # seconds between two prunings of old heartbeats
 
 
 def preload() -> None:
@@ -41,7 +48,10 @@ def dispatch_once() -> None:
 
 
 def dispatch_forever(interval: float) -> None:
-    """Run the outbox dispatcher until terminated; one failure never stops the loop."""
+    """Run the outbox dispatcher, heartbeats and periodic passes until terminated.
+
+    One failure never stops the loop: each pass logs the exception's class and goes on.
+    """
     from forms_app import create_app
     from workflows import outbox
 
@@ -49,7 +59,8 @@ def dispatch_forever(interval: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     app = create_app()
     log.info("outbox dispatcher started (every %.1fs)", interval)
-    next_sweep = next_reminders = time.monotonic()
+    next_sweep = next_reminders = next_beat = next_prune = next_detect = time.monotonic()
+    source = f"{socket.gethostname()}:{os.getpid()}"
     while True:
         try:
             outbox.reconcile(app)
@@ -63,7 +74,68 @@ def dispatch_forever(interval: float) -> None:
         if time.monotonic() >= next_reminders:
             hours = app.config["REMINDER_INTERVAL_HOURS"] if remind_agents(app) else 0.1
             next_reminders = time.monotonic() + hours * 3600
+        if time.monotonic() >= next_beat:
+            next_beat = time.monotonic() + app.config["HEARTBEAT_INTERVAL"]
+            beat(app, source)
+        if time.monotonic() >= next_prune:
+            next_prune = time.monotonic() + (PRUNE_EVERY if prune_heartbeats(app) else 600)
+        if time.monotonic() >= next_detect:
+            next_detect = time.monotonic() + app.config["OUTAGE_DETECT_INTERVAL"]
+            propose_extensions(app)
         time.sleep(interval)
+
+
+def beat(app, source: str) -> None:
+    """Record this worker's heartbeat and commit; never raise (a missed beat is evidence)."""
+    from forms_app import ops_evidence
+    from forms_app.db import get_session, utcnow
+
+    try:
+        with app.app_context():
+            session = get_session()
+            ops_evidence.beat(session, source, utcnow())
+            session.commit()
+    except Exception as exc:
+        log.error("heartbeat failed: %s", type(exc).__name__)
+
+
+def prune_heartbeats(app) -> bool:
+    """Delete heartbeats older than HEARTBEAT_KEEP_DAYS and commit; never raise, say if done."""
+    from forms_app import ops_evidence
+    from forms_app.db import get_session, utcnow
+
+    try:
+        with app.app_context():
+            session = get_session()
+            ops_evidence.prune(session, utcnow() - timedelta(days=HEARTBEAT_KEEP_DAYS))
+            session.commit()
+        return True
+    except Exception as exc:
+        log.error("heartbeat pruning failed: %s", type(exc).__name__)
+        return False
+
+
+def propose_extensions(app) -> None:
+    """Propose deadline extensions for detected outage windows and commit; never raise."""
+    try:
+        module = importlib.import_module("forms_app.extensions")
+    except ImportError as exc:
+        log.error("outage detection unavailable: %s", type(exc).__name__)
+        return
+    propose = getattr(module, "propose_for_outages", None)
+    if propose is None:
+        return
+    from forms_app.db import get_session, utcnow
+
+    try:
+        with app.app_context():
+            session = get_session()
+            proposed = propose(session, utcnow())
+            session.commit()
+        if proposed:
+            log.info("outage detection: %d extension(s) proposed", len(proposed))
+    except Exception as exc:
+        log.error("outage detection failed: %s", type(exc).__name__)
 
 
 def sweep_drafts(app) -> None:

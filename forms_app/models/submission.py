@@ -24,6 +24,9 @@ class Submission(Base):
         Index("ix_submission_dup_rid", "form_id", "dup_rid"),
         Index("ix_submission_dup_iban", "dup_iban"),
         Index("ix_submission_dup_identity", "form_id", "dup_identity"),
+        # Dashboards count requests per day over a period.
+        Index("ix_submission_submitted_at", "submitted_at"),
+        Index("ix_submission_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from flask import jsonify, make_response, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from forms_app import drafts
+from forms_app import drafts, extensions
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import rules
 from forms_app.formdefs.composite import GroupField
@@ -40,10 +40,10 @@ EXPIRED = (
 def _filling(slug: str, create: bool = False):
     """(Filling, None), or (None, the response to give instead)."""
     form = published_form(slug)
-    if not form.is_open(utcnow()):
-        return None, not_open_page(form)
     db = get_session()
     draft = bound_draft(db, form)
+    if not extensions.accepts_draft(form, draft, utcnow()):
+        return None, not_open_page(form)
     if draft is None:
         if not create:
             return None, redirect(url_for("public.fill", slug=slug))
@@ -266,10 +266,10 @@ def _store_uploads(db, filling: Filling, web_form, keys: list[str]) -> None:
 def _expired_page(slug: str, number: int):
     """The page again, filled with what was posted, a fresh token and a message; nothing saved."""
     form = published_form(slug)
-    if not form.is_open(utcnow()):
+    draft = bound_draft(get_session(), form)
+    if not extensions.accepts_draft(form, draft, utcnow()):
         return not_open_page(form)
-    draft = bound_draft(get_session(), form) or drafts.unsaved(form)
-    filling = Filling.of(form, draft)
+    filling = Filling.of(form, draft or drafts.unsaved(form))
     if filling.page(number) is None:
         return redirect(url_for("public.fill", slug=slug))
     web_form = filling.web_form(request.form)

@@ -3,7 +3,7 @@
 from flask import abort, redirect, render_template, session, url_for
 from sqlalchemy import select
 
-from forms_app import drafts, receipts
+from forms_app import drafts, extensions, receipts
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
 from forms_app.models import Form, FormStatus, Submission
@@ -34,11 +34,11 @@ def index():
 def fill(slug: str):
     """A form's start page: what it is for, until when, and a button to start or go on."""
     form = published_form(slug)
-    if not form.is_open(utcnow()):
+    draft = bound_draft(get_session(), form)
+    if not extensions.accepts_draft(form, draft, utcnow()):
         return not_open_page(form)
     version = form.current_version
     definition = definitions.of_version(version)
-    draft = bound_draft(get_session(), form)
     return render_template("public/start.html", form=form, definition=definition, draft=draft)
 
 
@@ -46,10 +46,10 @@ def fill(slug: str):
 def start(slug: str):
     """Start a draft (or go on with this browser's draft) and open its first page."""
     form = published_form(slug)
-    if not form.is_open(utcnow()):
-        return not_open_page(form)
     db = get_session()
     draft = bound_draft(db, form)
+    if not extensions.accepts_draft(form, draft, utcnow()):
+        return not_open_page(form)
     if draft is None:
         draft = drafts.start(db, form)
         db.commit()

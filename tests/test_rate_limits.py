@@ -1,0 +1,121 @@
+"""Rate limits: counted in Redis per client address, in memory when Redis is away."""
+
+from html import unescape
+
+import pytest
+from redis import Redis
+from sqlalchemy import func, select
+
+from forms_app import create_app
+from forms_app.db import get_db, get_session
+from forms_app.models import ProblemReport
+
+REPORT = "/signaler-un-probleme"
+DESCRIPTION = "La page ne s’affiche pas sur mon téléphone."
+CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return dict(app_config, PROBLEM_REPORT_RATE_LIMIT="2 per hour")
+
+
+def stored(app) -> int:
+    with app.app_context():
+        return get_session().scalar(select(func.count()).select_from(ProblemReport))
+
+
+def post_report(client, address: str = "203.0.113.7"):
+    return client.post(
+        REPORT, data={"description": DESCRIPTION}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_reports_beyond_the_limit_get_the_french_429_page(app, client):
+    assert [post_report(client).status_code for _ in range(2)] == [302, 302]
+    refused = post_report(client)
+    assert refused.status_code == 429
+    assert "Trop d’envois en peu de temps" in unescape(refused.text)
+    assert "n’a pas été enregistré" in unescape(refused.text)
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert "Signaler un problème" in refused.text  # the page still has its footer
+    assert stored(app) == 2
+
+    assert client.get(REPORT, environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 200
+    assert post_report(client, address="198.51.100.20").status_code == 302  # another visitor
+    assert stored(app) == 3
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    assert redis.keys("LIMITS*"), "the counters live in the app's Redis"
+    redis.close()
+
+
+def test_the_429_page_follows_the_language(app, client):
+    for _ in range(2):
+        post_report(client)
+    refused = client.post(
+        REPORT + "?lang=en",
+        data={"description": DESCRIPTION},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert refused.status_code == 429
+    assert '<html lang="en">' in refused.text
+
+
+def test_only_views_naming_a_limit_are_limited(app, client):
+    for _ in range(5):
+        assert client.get(REPORT).status_code == 200
+        assert client.get("/").status_code == 200
+        response = client.post("/mon-espace/connexion", data={"email": "a@exemple.nc"})
+        assert response.status_code == 200
+
+
+def test_with_redis_away_reports_are_accepted_and_limited_in_memory(
+    app_config, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GUICHET_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(dict(app_config, REDIS_URL=CLOSED_PORT_REDIS))
+    try:
+        assert app.config["RATELIMIT_STORAGE_URI"] == CLOSED_PORT_REDIS
+        client = app.test_client()
+        assert [post_report(client).status_code for _ in range(2)] == [302, 302]
+        assert stored(app) == 2
+        refused = post_report(client)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 0
+        assert stored(app) == 2
+    finally:
+        get_db(app).dispose()
+    redis = Redis.from_url(app_config["REDIS_URL"])
+    assert redis.keys("LIMITS*") == []  # nothing counted where the app was not pointed
+    redis.close()
+
+
+def test_a_dedicated_storage_wins_over_redis_url(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("GUICHET_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(dict(app_config, RATELIMIT_STORAGE_URI=CLOSED_PORT_REDIS))
+    try:
+        assert app.config["RATELIMIT_STORAGE_URI"] == CLOSED_PORT_REDIS
+        client = app.test_client()
+        assert [post_report(client).status_code for _ in range(3)] == [302, 302, 429]
+    finally:
+        get_db(app).dispose()
+    redis = Redis.from_url(app_config["REDIS_URL"])
+    assert redis.keys("LIMITS*") == []
+    redis.close()
+
+
+def test_an_app_made_after_an_outage_counts_in_its_redis_again(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("GUICHET_INSTANCE_PATH", str(tmp_path / "instance"))
+    away = create_app(dict(app_config, REDIS_URL=CLOSED_PORT_REDIS))
+    try:
+        assert post_report(away.test_client()).status_code == 302  # counted in memory
+    finally:
+        get_db(away).dispose()
+    app = create_app(app_config)
+    try:
+        assert post_report(app.test_client()).status_code == 302
+    finally:
+        get_db(app).dispose()
+    redis = Redis.from_url(app_config["REDIS_URL"])
+    assert redis.keys("LIMITS*")
+    redis.close()
