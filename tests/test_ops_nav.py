@@ -12,7 +12,7 @@ PAGES = {
     "/agents/pilotage/incidents": "Incidents",
     "/agents/pilotage/annonces": "Annonces",
     "/agents/pilotage/prolongations": "Prolongations",
-    "/agents/pilotage/signalements": "Signalements",
+    "/agents/pilotage/signalements": "Problèmes signalés",
 }
 
 
