@@ -1,11 +1,12 @@
 """Service banners on top of every page: published announcements and the configured one.
 
 Announcements come from the database: the global ones on every page, a form's own on the
-pages whose URL names it (a `slug` view argument). Each process keeps them CACHE_SECONDS
-(one small indexed query per period, not per page); a commit that changes an announcement
-in this process clears the cache at once. The configured banner (GUICHET_SERVICE_BANNER and
-GUICHET_SERVICE_BANNER_LEVEL) needs no database: when the database is away (the 503 page)
-it is the only one shown, and a page is never broken by its banners.
+pages whose URL names it (a `slug` view argument). Each process keeps them
+BANNER_CACHE_SECONDS (one small indexed query per period, not per page); a commit that
+changes an announcement in this process clears the cache at once. The configured banner
+(GUICHET_SERVICE_BANNER and GUICHET_SERVICE_BANNER_LEVEL) needs no database: when the
+database is away (the 503 page) it is the only one shown, and a page is never broken by its
+banners.
 """
 
 import logging
@@ -22,8 +23,6 @@ from forms_app.db import utcnow
 from forms_app.models import Announcement
 
 LEVELS = ("info", "degraded", "unavailable")
-# Seconds a process keeps the announcements it read; tests may set 0 (or call clear_cache).
-CACHE_SECONDS = 5.0
 CHANGED = "guichet.announcements_changed"
 
 log = logging.getLogger(__name__)
@@ -91,17 +90,18 @@ def _page_slug() -> str | None:
 
 
 def _rows(app: Flask, now: datetime) -> list:
-    """Announcements running now or within CACHE_SECONDS, from the cache or the database."""
+    """Announcements running now or within the cache's lifetime, from the cache or the database."""
+    lifetime = app.config["BANNER_CACHE_SECONDS"]
     store = app.extensions["guichet.banners"]
     entry: _Entry | None = store.get("entry")
     clock = time.monotonic()
-    fresh = entry is not None and clock - entry.loaded < CACHE_SECONDS
+    fresh = entry is not None and clock - entry.loaded < lifetime
     if fresh and entry.generation == _generation:
         return entry.rows
     generation = _generation
     try:
         with announcements.reading() as session:
-            query = announcements.banner_rows(now, now + timedelta(seconds=CACHE_SECONDS))
+            query = announcements.banner_rows(now, now + timedelta(seconds=lifetime))
             rows = list(session.execute(query))
     except Exception as exc:  # the database is away: keep to the configured banner a while
         log.warning("banners: announcements unavailable: %s", type(exc).__name__)

@@ -22,6 +22,8 @@ class Config:
     # A message shown on top of every page, and its level: info, degraded or unavailable.
     SERVICE_BANNER = ""
     SERVICE_BANNER_LEVEL = "info"
+    # Seconds each process keeps the announcements it read (banners on every page).
+    BANNER_CACHE_SECONDS = 5.0
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Pacific/Noumea"

@@ -111,6 +111,10 @@ def app_config(database_url, redis_url, tmp_path) -> dict:
         "REDIS_URL": redis_url,
         "MAIL_DIR": str(tmp_path / "mail"),
         "OUTBOX_DISPATCH_INTERVAL": 0.2,
+        # Deterministic statement counts: banners read on every page, evidence stored only
+        # when a test asks (tests of the caching and of the flushing set their own values).
+        "BANNER_CACHE_SECONDS": 0,
+        "OPS_COUNTER_FLUSH_SECONDS": 24 * 3600,
     }
 
 

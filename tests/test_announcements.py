@@ -207,8 +207,8 @@ def test_a_banner_goes_away_when_its_announcement_ends(app, client):
     assert "service-banner" not in banner_zone(client.get("/").text)
 
 
-def test_banners_are_cached_a_few_seconds_per_process(app, client, monkeypatch):
-    monkeypatch.setattr(banners, "CACHE_SECONDS", 600)
+def test_banners_are_cached_a_few_seconds_per_process(app, client):
+    app.config["BANNER_CACHE_SECONDS"] = 600
     assert "service-banner" not in banner_zone(client.get("/").text)
     with app.app_context():  # written as another process would: no ORM event here
         session = get_session()
@@ -224,7 +224,7 @@ def test_banners_are_cached_a_few_seconds_per_process(app, client, monkeypatch):
     assert "Écrit ailleurs." not in client.get("/").text
     banners.clear_cache()
     assert "Écrit ailleurs." in client.get("/").text
-    monkeypatch.setattr(banners, "CACHE_SECONDS", 0)
+    app.config["BANNER_CACHE_SECONDS"] = 0
     with app.app_context():
         session = get_session()
         session.execute(

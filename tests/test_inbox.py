@@ -180,7 +180,7 @@ def test_query_count_does_not_grow_with_the_page(app, client, agent, form_id):
     with StatementCounter(app) as searched:
         assert len(listed(client, q="exemple", signalement="any", instructeur="none")) == 18
     assert small.count == large.count == searched.count
-    assert small.count <= 8
+    assert small.count <= 9  # seven reads, the banners' read, and BEGIN on SQLite
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(app, client, form_id):
