@@ -11,8 +11,8 @@ from sqlalchemy import select
 from forms_app import scdl
 from forms_app.db import get_session
 from forms_app.models import PaymentAct, Submission
+from tests.dashboard_support import Data
 from tests.finance_support import FINANCE, SETTINGS, issued_act, publish_payment_form
-from tests.test_dashboards import Data
 
 URL = "/agents/pilotage/subventions.csv"
 SCHEMA_COLUMNS = [
