@@ -1,13 +1,12 @@
 """Command-line tools for outage evidence: `flask --app wsgi ops detect|flush`."""
 
-import importlib
 from datetime import timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from forms_app import ops_evidence, outages
+from forms_app import extensions, ops_evidence, outages
 from forms_app.db import get_session, utcnow
 from forms_app.filters import local_time
 
@@ -28,21 +27,12 @@ def ops_detect(hours: int) -> None:
             f"  {local_time(window.start, zone)} → {local_time(window.end, zone)}"
             f"  ({outages.describe(window.duration)})  {', '.join(window.reasons)}"
         )
-    try:
-        module = importlib.import_module("forms_app.extensions")
-    except ImportError:
-        module = None
-    propose = getattr(module, "propose_for_outages", None)
-    if propose is None:
-        click.echo("Deadline extensions are not available: nothing proposed.")
-        return
-    proposed = list(propose(session, now) or [])
+    proposed = extensions.propose_for_outages(session, now)
     session.commit()
     click.echo(f"Extensions proposed or widened: {len(proposed)}")
     for extension in proposed:
-        form = getattr(extension, "form", None)
         click.echo(
-            f"  #{extension.id} {getattr(form, 'slug', extension.form_id)}: closes "
+            f"  #{extension.id} {extension.form.slug}: closes "
             f"{local_time(extension.new_closes_at, zone)} instead of "
             f"{local_time(extension.previous_closes_at, zone)}"
         )

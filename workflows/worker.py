@@ -9,7 +9,6 @@ heartbeat (evidence for outage detection) and asks for deadline extensions after
 
 import argparse
 import contextlib
-import importlib
 import logging
 import multiprocessing
 import os
@@ -117,20 +116,13 @@ def prune_heartbeats(app) -> bool:
 
 def propose_extensions(app) -> None:
     """Propose deadline extensions for detected outage windows and commit; never raise."""
-    try:
-        module = importlib.import_module("forms_app.extensions")
-    except ImportError as exc:
-        log.error("outage detection unavailable: %s", type(exc).__name__)
-        return
-    propose = getattr(module, "propose_for_outages", None)
-    if propose is None:
-        return
+    from forms_app import extensions
     from forms_app.db import get_session, utcnow
 
     try:
         with app.app_context():
             session = get_session()
-            proposed = propose(session, utcnow())
+            proposed = extensions.propose_for_outages(session, utcnow())
             session.commit()
         if proposed:
             log.info("outage detection: %d extension(s) proposed", len(proposed))
