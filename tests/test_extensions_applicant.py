@@ -64,6 +64,7 @@ def test_only_the_extended_applicant_may_finish_after_closing(app, client, auth)
     assert "/demarches/aide/reprendre/" in body
 
     # Léa finishes and sends hers; Paul, and a newcomer, still meet the closed form.
+    assert f"Date limite : {local_time(until)}." in lea.get("/demarches/aide/").text
     assert lea.get("/demarches/aide/etapes/1").status_code == 200
     sent = submit(lea)
     assert sent.status_code == 302 and sent.headers["Location"].endswith("/merci")

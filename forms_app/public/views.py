@@ -3,7 +3,7 @@
 from flask import abort, redirect, render_template, session, url_for
 from sqlalchemy import select
 
-from forms_app import drafts, extensions, receipts
+from forms_app import draft_notices, drafts, extensions, receipts
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
 from forms_app.models import Form, FormStatus, Submission
@@ -39,7 +39,10 @@ def fill(slug: str):
         return not_open_page(form)
     version = form.current_version
     definition = definitions.of_version(version)
-    return render_template("public/start.html", form=form, definition=definition, draft=draft)
+    deadline = draft_notices.deadline(draft) if draft is not None else form.closes_at
+    return render_template(
+        "public/start.html", form=form, definition=definition, draft=draft, deadline=deadline
+    )
 
 
 @bp.post("/demarches/<slug>/")
