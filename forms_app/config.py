@@ -112,6 +112,10 @@ class Config:
     # platform propose an extension of max(EXTENSION_MIN_HOURS, the outage's duration).
     EXTENSION_WINDOW_HOURS = 48
     EXTENSION_MIN_HOURS = 24
+    # Reverse proxies in front of the app that are trusted to say the visitor's address,
+    # scheme and host (X-Forwarded-For/-Proto/-Host): 0 when gunicorn faces the visitors,
+    # 1 behind one nginx. Rate limits count per visitor only when this is right.
+    TRUSTED_PROXIES = 0
     # Rate limits (Flask-Limiter): storage defaults to REDIS_URL, memory when Redis is away.
     RATELIMIT_STORAGE_URI: str | None = None
     PROBLEM_REPORT_RATE_LIMIT = "5 per hour"

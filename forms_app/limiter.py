@@ -8,7 +8,7 @@ each request, so operators (and tests) change it without touching code::
     def report_problem(): ...
 
 Requests are counted per client address (`request.remote_addr`; behind a reverse proxy,
-the proxy must be trusted with werkzeug's ProxyFix for this to be the visitor's address).
+TRUSTED_PROXIES must count the proxies for this to be the visitor's address).
 Counters live in RATELIMIT_STORAGE_URI, else REDIS_URL. If Redis does not answer within
 REDIS_TIMEOUT, Flask-Limiter counts in this process's memory and tries Redis again later
 (after 1, 2, 4… seconds): the site keeps answering and limits still apply, per process.

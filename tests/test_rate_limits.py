@@ -119,3 +119,23 @@ def test_an_app_made_after_an_outage_counts_in_its_redis_again(app_config, tmp_p
     redis = Redis.from_url(app_config["REDIS_URL"])
     assert redis.keys("LIMITS*")
     redis.close()
+
+
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_count(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("GUICHET_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(dict(app_config, TRUSTED_PROXIES=1))
+    try:
+        client = app.test_client()
+
+        def via_proxy(visitor: str) -> int:
+            return client.post(
+                REPORT,
+                data={"description": DESCRIPTION},
+                environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the reverse proxy
+                headers={"X-Forwarded-For": visitor},
+            ).status_code
+
+        assert [via_proxy("203.0.113.7") for _ in range(3)] == [302, 302, 429]
+        assert via_proxy("198.51.100.20") == 302  # another visitor behind the same proxy
+    finally:
+        get_db(app).dispose()
