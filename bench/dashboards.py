@@ -21,13 +21,13 @@ import os
 import statistics
 import time
 
-from database import throwaway_database
+from database import bench_app, throwaway_database
 from inbox import generate
 from sqlalchemy import event, text
 
-from forms_app import create_app, dashboards
+from forms_app import dashboards
 from forms_app.accounts import create_user
-from forms_app.db import Base, get_db, get_session, utcnow
+from forms_app.db import get_db, get_session, utcnow
 from forms_app.forms_cli import DEMO_FORMS_DIR
 from forms_app.models import Role
 from forms_app.publishing import create_form, publish
@@ -156,18 +156,11 @@ def main() -> None:
 
 
 def run(url: str, args) -> None:
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "ENV": "test",
-            "TESTING": True,
-            "SECRET_KEY": "bench-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            "DASHBOARD_CACHE_SECONDS": 0,  # every page computes its figures
-            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-        }
+    app = bench_app(
+        url,
+        DASHBOARD_CACHE_SECONDS=0,  # every page computes its figures
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
     )
-    Base.metadata.create_all(get_db(app).engine)
     with app.app_context():
         session = get_session()
         data = json.loads((DEMO_FORMS_DIR / "aide-entreprises.json").read_text(encoding="utf-8"))

@@ -1,11 +1,15 @@
-"""A throw-away PostgreSQL database for one benchmark run, on the server of BENCH_DATABASE_URL."""
+"""A throw-away PostgreSQL database for one benchmark run, and the app the benchmarks drive."""
 
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import Flask
 from sqlalchemy import create_engine, make_url, text
+
+from forms_app import create_app
+from forms_app.db import Base, get_db
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -29,3 +33,19 @@ def throwaway_database(name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def bench_app(url: str, **config) -> Flask:
+    """The app on the throw-away database at `url`, its tables created; `config` overrides."""
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "ENV": "test",
+            "TESTING": True,
+            "SECRET_KEY": "bench-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            **config,
+        }
+    )
+    Base.metadata.create_all(get_db(app).engine)
+    return app

@@ -18,13 +18,13 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
-from database import throwaway_database
+from database import bench_app, throwaway_database
 from sqlalchemy import event, select, text
 
-from forms_app import create_app, search
+from forms_app import search
 from forms_app.accounts import create_user
 from forms_app.backoffice import listing
-from forms_app.db import Base, get_db, get_session
+from forms_app.db import get_db, get_session
 from forms_app.formdefs import definition as definitions
 from forms_app.forms_cli import DEMO_FORMS_DIR
 from forms_app.models import Form, Role, Submission
@@ -239,16 +239,7 @@ def main() -> None:
 
 
 def run(url: str, args) -> None:
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "ENV": "test",
-            "TESTING": True,
-            "SECRET_KEY": "bench-secret-key",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    Base.metadata.create_all(get_db(app).engine)
+    app = bench_app(url)
     with app.app_context():
         session = get_session()
         data = json.loads((DEMO_FORMS_DIR / "aide-entreprises.json").read_text(encoding="utf-8"))

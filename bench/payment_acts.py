@@ -19,12 +19,12 @@ import statistics
 import time
 from datetime import UTC, datetime
 
-from database import throwaway_database
+from database import bench_app, throwaway_database
 from sqlalchemy import select
 
-from forms_app import bordereaux, create_app, payment_acts, pdf
+from forms_app import bordereaux, payment_acts, pdf
 from forms_app.accounts import create_user
-from forms_app.db import Base, get_db, get_session
+from forms_app.db import get_session
 from forms_app.forms_cli import DEMO_FORMS_DIR
 from forms_app.models import Bordereau, PaymentAct, Role, Submission
 from forms_app.publishing import create_form, publish
@@ -87,10 +87,7 @@ def approved_requests(session, form, count: int) -> list[int]:
 
 
 def run(url: str, args) -> None:
-    app = create_app(
-        {"DATABASE_URL": url, "ENV": "test", "TESTING": True, "SECRET_KEY": "bench-secret-key"}
-    )
-    Base.metadata.create_all(get_db(app).engine)
+    app = bench_app(url)
     trivial = baseline(args.rounds)
     print(f"baseline: trivial one-page PDF {trivial * 1000:.0f} ms (median of {args.rounds})")
     with app.test_request_context():
