@@ -51,7 +51,32 @@ class Config:
     # An enqueued row whose RQ job vanished is re-dispatched after this many seconds.
     OUTBOX_STALE_AFTER = 30
     OUTBOX_DISPATCH_INTERVAL = 2.0
+    # A running row older than JOB_TIMEOUT plus this many seconds belonged to a worker that
+    # died (RQ stops any job at its timeout): the reconciler runs it again.
+    OUTBOX_DEAD_WORKER_GRACE = 60
     OUTBOX_BATCH_SIZE = 200
+    # How the worker runs jobs: "simple" runs them in the worker process (warm app, fonts and
+    # connections: several times the throughput), "fork" forks a work horse per job (RQ's
+    # default: a crash or leak stays in the horse). A killed worker's jobs are recovered by
+    # the outbox reconciler either way.
+    WORKER_CLASS = "simple"
+
+    # Where uploads and generated PDFs are kept: "filesystem" (UPLOAD_DIR, or uploads/ in the
+    # instance folder) or "s3" (an S3-compatible object store: bucket, endpoint, region; the
+    # credentials come from the usual AWS_* environment variables or the host's role).
+    STORAGE_BACKEND = "filesystem"
+    UPLOAD_DIR: str | None = None
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None
+    S3_REGION = "us-east-1"
+    S3_PREFIX = ""
+
+    # Observability. /metrics (Prometheus text format) answers requests carrying
+    # "Authorization: Bearer <METRICS_TOKEN>"; with no token set, only requests from the
+    # loopback interface. LOG_FORMAT "json" writes one JSON object per log line (request and
+    # job ids, never personal data); "text" is for a terminal.
+    METRICS_TOKEN: str | None = None
+    LOG_FORMAT = "text"
 
     # Where applicants reach the site: links in e-mails are built on it.
     PUBLIC_URL = "http://127.0.0.1:5000"

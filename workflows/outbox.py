@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 
 _NEW_MESSAGES = "guichet.outbox.new"
 _LIVE_RQ_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
-# Seconds past the job timeout before a running row is taken for a dead worker's.
-_DEAD_WORKER_GRACE = 60
 
 
 # Jobs that render PDFs get their own (shorter) limit: a stuck render must not hold a worker.
@@ -167,7 +165,9 @@ def reconcile(app: Flask) -> int:
         ).all()
         session.commit()
     lost = _lost_jobs(app, stale)
-    dead_before = now - timedelta(seconds=config["JOB_TIMEOUT"] + _DEAD_WORKER_GRACE)
+    dead_before = now - timedelta(
+        seconds=config["JOB_TIMEOUT"] + config["OUTBOX_DEAD_WORKER_GRACE"]
+    )
     dead = OutboxMessage.status == OutboxStatus.RUNNING, OutboxMessage.started_at < dead_before
     max_attempts = config["OUTBOX_MAX_ATTEMPTS"]
     with factory() as session:

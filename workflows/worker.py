@@ -1,9 +1,10 @@
 """The worker process: RQ worker plus the outbox dispatcher, sharing one preloaded app.
 
 `guichet-worker` (or `python -m workflows.worker`) loads the app and WeasyPrint once, then
-forks a work horse per job (RQ's default). The parent never opens a database connection:
-the outbox dispatcher runs in its own spawned process, so a committed row reaches the
-queue even when Redis was down at commit time. The dispatcher also writes the worker's
+runs jobs in its own process (WORKER_CLASS "simple", the default: warm app, fonts and
+connections) or forks a work horse per job ("fork", RQ's default: a crash stays in the
+horse). The outbox dispatcher runs in its own spawned process, so a committed row reaches
+the queue even when Redis was down at commit time; it exits when its worker is gone. The dispatcher also writes the worker's
 heartbeat (evidence for outage detection) and asks for deadline extensions after outages.
 """
 
@@ -21,7 +22,7 @@ from datetime import timedelta
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 
 from workflows import jobs, queue
 
@@ -60,7 +61,8 @@ def dispatch_forever(interval: float) -> None:
     log.info("outbox dispatcher started (every %.1fs)", interval)
     next_sweep = next_reminders = next_beat = next_prune = next_detect = time.monotonic()
     source = f"{socket.gethostname()}:{os.getpid()}"
-    while True:
+    parent = os.getppid()
+    while os.getppid() == parent:  # a worker killed with -9 leaves no dispatcher behind
         try:
             outbox.reconcile(app)
             while outbox.dispatch(app):
@@ -178,14 +180,33 @@ def wait_for_redis(connection: Redis, stop_after: float | None = None) -> bool:
             delay = min(delay * 2, 5)
 
 
-class GuichetWorker(Worker):
-    """RQ's forking worker that remembers whether its loop ended because it was asked to stop."""
+class _StopAware:
+    """Remember whether RQ's loop ended because the worker was asked to stop."""
 
     stop_asked = False
 
     def request_stop(self, signum, frame):
         self.stop_asked = True
         super().request_stop(signum, frame)
+
+
+class GuichetWorker(_StopAware, Worker):
+    """RQ's forking worker: one work horse per job."""
+
+
+class GuichetSimpleWorker(_StopAware, SimpleWorker):
+    """RQ's worker that runs each job in its own process, without forking."""
+
+
+WORKER_CLASSES = {"fork": GuichetWorker, "simple": GuichetSimpleWorker}
+
+
+def worker_class(config) -> type[Worker]:
+    """The RQ worker class WORKER_CLASS names."""
+    try:
+        return WORKER_CLASSES[config["WORKER_CLASS"]]
+    except KeyError:
+        raise SystemExit(f"WORKER_CLASS must be one of {sorted(WORKER_CLASSES)}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     from forms_app import create_app
 
     app = create_app()
+    rq_worker = worker_class(app.config)
     jobs.bind_app(app)
     preload()
     connection = queue.connect(app.config["REDIS_URL"])
@@ -213,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         if not wait_for_redis(connection, stop_after=10):
             log.error("Redis unreachable; nothing to drain")
             return 1
-        Worker([worker_queue], connection=connection).work(burst=True)
+        rq_worker([worker_queue], connection=connection).work(burst=True)
         return 0
 
     interval = app.config["OUTBOX_DISPATCH_INTERVAL"]
@@ -224,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while True:
             wait_for_redis(connection)
-            worker = GuichetWorker([worker_queue], connection=connection)
+            worker = rq_worker([worker_queue], connection=connection)
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
                 worker.work(with_scheduler=True)  # teardown may meet the missing Redis
             if worker.stop_asked:
