@@ -4,8 +4,9 @@
 runs jobs in its own process (WORKER_CLASS "simple", the default: warm app, fonts and
 connections) or forks a work horse per job ("fork", RQ's default: a crash stays in the
 horse). The outbox dispatcher runs in its own spawned process, so a committed row reaches
-the queue even when Redis was down at commit time; it exits when its worker is gone. The dispatcher also writes the worker's
-heartbeat (evidence for outage detection) and asks for deadline extensions after outages.
+the queue even when Redis was down at commit time; it exits when its worker is gone. The
+dispatcher also writes the worker's heartbeat (evidence for outage detection) and asks for
+deadline extensions after outages.
 """
 
 import argparse
