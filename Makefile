@@ -30,19 +30,23 @@ run: install
 
 ## System tools the tests drive: Debian's Chromium (Playwright cannot download browsers here)
 ## poppler-utils (pdfsig and pdftotext read the signed PDFs back) and libnss3-tools (certutil
-## makes the NSS database through which pdfsig trusts the demo CA)
+## makes the NSS database through which pdfsig trusts the demo CA), nginx-light (the example
+## reverse-proxy configuration of docs/deploy is run in front of a web process)
 CHROMIUM := /usr/bin/chromium
 PDFSIG := /usr/bin/pdfsig
 CERTUTIL := /usr/bin/certutil
+NGINX := /usr/sbin/nginx
+TOOLS := -x $(CHROMIUM) -a -x $(PDFSIG) -a -x $(CERTUTIL) -a -x $(NGINX)
+PACKAGES := chromium poppler-utils libnss3-tools nginx-light
 browser:
-	@test -x $(CHROMIUM) -a -x $(PDFSIG) -a -x $(CERTUTIL) || { \
+	@test $(TOOLS) || { \
 	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-	  echo "make browser: installing Debian's chromium, poppler-utils and libnss3-tools"; \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium poppler-utils libnss3-tools \
-	  || { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium poppler-utils libnss3-tools; }; \
+	  echo "make browser: installing Debian's $(PACKAGES)"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $(PACKAGES) \
+	  || { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $(PACKAGES); }; \
 	}
-	@test -x $(CHROMIUM) -a -x $(PDFSIG) -a -x $(CERTUTIL) || { \
-	  echo "make browser: $(CHROMIUM), $(PDFSIG) or $(CERTUTIL) is missing and could not be installed; the tests need them (apt-get install chromium poppler-utils libnss3-tools)." >&2; \
+	@test $(TOOLS) || { \
+	  echo "make browser: $(CHROMIUM), $(PDFSIG), $(CERTUTIL) or $(NGINX) is missing and could not be installed; the tests need them (apt-get install $(PACKAGES))." >&2; \
 	  exit 1; }
 
 ## Run the whole suite (SQLite by default; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)

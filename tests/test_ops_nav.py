@@ -13,6 +13,7 @@ PAGES = {
     "/agents/pilotage/annonces": "Annonces",
     "/agents/pilotage/prolongations": "Prolongations",
     "/agents/pilotage/signalements": "Problèmes signalés",
+    "/agents/pilotage/travaux": "Travaux en échec",
 }
 
 

@@ -1,4 +1,4 @@
-"""The ops area: announcements, problem reports, outage timeline, extensions, dashboards."""
+"""The ops area: dashboards, incidents, announcements, extensions, reports, failed jobs."""
 
 from flask import Blueprint
 
@@ -8,6 +8,7 @@ from forms_app.ops import (  # noqa: E402, F401
     announcement_views,
     dashboard_views,
     extension_views,
+    job_views,
     report_views,
     timeline_views,
 )
