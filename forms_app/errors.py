@@ -5,6 +5,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from forms_app import limiter
+from forms_app.storage_errors import StorageUnavailable
 
 
 def init_app(app: Flask) -> None:
@@ -23,6 +24,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     def _database_unavailable(exc: OperationalError | InterfaceError):
         app.logger.error("database unavailable: %s", type(exc.orig).__name__)
+        return render_template("errors/503.html"), 503, {"Retry-After": "30"}
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage_unavailable(exc: StorageUnavailable):
+        app.logger.error("file storage unavailable: %s", type(exc).__name__)
         return render_template("errors/503.html"), 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)

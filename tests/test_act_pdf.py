@@ -176,7 +176,7 @@ def test_a_stored_act_is_never_rendered_again(app):
     act_id = issued_act(app)
     first = stored(app, act_id)
     with app.app_context():
-        path = storage.path(first.pdf_key)
+        path = storage.backend().path(first.pdf_key)
         before = path.stat()
         db = get_session()
         again = payment_acts.render_act_pdf(db, act_id)

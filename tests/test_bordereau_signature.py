@@ -233,7 +233,7 @@ def test_a_flipped_byte_breaks_the_signature(app, client, bordereau, tmp_path):
     assert VALID not in report
 
     with app.app_context():
-        storage.path(key).write_bytes(tampered)  # the stored file damaged on disk
+        storage.backend().path(key).write_bytes(tampered)  # the stored file damaged on disk
     page = client.get(f"/agents/finances/bordereaux/{ident}").text
     assert "Signature invalide : le document a été modifié après la signature." in page
 

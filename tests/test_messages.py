@@ -101,7 +101,8 @@ def test_an_exe_renamed_pdf_is_refused_and_nothing_is_stored(app, client):
     assert count(app, Attachment) == 0
     assert message_events(app, reference) == []
     with app.app_context():
-        assert not storage.root().exists() or not any(storage.root().rglob("*"))
+        root = storage.backend().root
+        assert not root.exists() or not any(root.rglob("*"))
 
 
 def test_an_empty_or_too_long_message_is_refused(app, client):

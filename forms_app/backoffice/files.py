@@ -1,6 +1,6 @@
 """Files sent by applicants, downloaded by staff; never served from anywhere else."""
 
-from flask import abort, send_file
+from flask import abort
 
 from forms_app import storage
 from forms_app.backoffice import bp
@@ -20,8 +20,8 @@ def attachment(reference: str, attachment_id: int):
     item = db.get(Attachment, attachment_id)
     if found is None or item is None or item.submission_id != found.id:
         abort(404)
-    return send_file(
-        storage.path(item.storage_key),
+    return storage.send(
+        item.storage_key,
         mimetype=item.content_type,
         as_attachment=True,
         download_name=item.original_name,

@@ -1,6 +1,6 @@
 """Back-office views: the staff home page and the dossier of a request."""
 
-from flask import abort, render_template, send_file
+from flask import abort, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -171,8 +171,8 @@ def attachment_preview(reference: str, attachment_id: int):
         abort(404)
     if item.content_type not in PREVIEW_TYPES:
         abort(404)
-    response = send_file(
-        storage.path(item.storage_key),
+    response = storage.send(
+        item.storage_key,
         mimetype=item.content_type,
         as_attachment=False,
         download_name=item.original_name,

@@ -4,7 +4,7 @@ Finance and administrators see acts; only finance changes them. Each change is o
 transaction with its audit events; a refusal shows the page again with the reason (409).
 """
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -153,8 +153,8 @@ def _inline_pdf(found: PaymentAct, key: str | None, name: str):
     if not key:
         page = render_template("finance/act_pending.html", act=found)
         return page, 202, {"Retry-After": "10"}
-    response = send_file(
-        storage.path(key), mimetype="application/pdf", as_attachment=False, download_name=name
+    response = storage.send(
+        key, mimetype="application/pdf", as_attachment=False, download_name=name
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

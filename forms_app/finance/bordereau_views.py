@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -281,8 +280,8 @@ def _endpoint(name: str) -> str | None:
 
 
 def _send(key: str, name: str, *, attachment: bool):
-    response = send_file(
-        storage.path(key), mimetype="application/pdf", as_attachment=attachment, download_name=name
+    response = storage.send(
+        key, mimetype="application/pdf", as_attachment=attachment, download_name=name
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

@@ -1,6 +1,6 @@
 """The applicant space: a magic link by e-mail, then the applicant's requests, thread, files."""
 
-from flask import abort, flash, redirect, render_template, request, send_file
+from flask import abort, flash, redirect, render_template, request
 from flask import url_for as url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -171,8 +171,8 @@ def space_attachment(reference: str, attachment_id: int):
     attachment = get_session().get(Attachment, attachment_id)
     if attachment is None or attachment.submission_id != found.id:
         abort(404)
-    return send_file(
-        storage.path(attachment.storage_key),
+    return storage.send(
+        attachment.storage_key,
         mimetype=attachment.content_type,
         as_attachment=True,
         download_name=attachment.original_name,
