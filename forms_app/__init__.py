@@ -42,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         health,
         i18n,
         limiter,
+        logs,
+        metrics,
+        metrics_views,
         ops_evidence,
         security,
     )
@@ -52,6 +55,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from forms_app.public import bp as public_bp
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    logs.init_app(app)  # log format, request ids, the access log
+    metrics.init_app(app)  # request latency for /metrics
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
@@ -63,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ops_evidence.init_app(app)  # counts answers per bucket: evidence of outages
     cli.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics_views.bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(backoffice_bp)

@@ -48,12 +48,13 @@ def main() -> int:
 
     web_command = [
         *(sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"),
-        *("--workers", "2", "--threads", "4", "--access-logfile", "-", "--no-control-socket"),
+        *("--workers", "2", "--threads", "4", "--no-control-socket"),
         "wsgi:app",
     ]
+    env = metrics_env(os.environ, Path(app.instance_path))
     processes = {
-        "web": subprocess.Popen(web_command, env=os.environ),
-        "worker": subprocess.Popen([sys.executable, "-m", "workflows.worker"], env=os.environ),
+        "web": subprocess.Popen(web_command, env=env),
+        "worker": subprocess.Popen([sys.executable, "-m", "workflows.worker"], env=env),
     }
 
     stopping = False
@@ -89,6 +90,21 @@ def main() -> int:
             embedded.stop()
     print("Stopped.")
     return exit_code
+
+
+def metrics_env(environ, instance: Path) -> dict[str, str]:
+    """The environment with a PROMETHEUS_MULTIPROC_DIR emptied for this run.
+
+    The web processes and the worker write their counters there and /metrics adds them up;
+    figures left by a previous run's processes are removed first.
+    """
+    env = dict(environ)
+    directory = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or instance / "prometheus")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return env
 
 
 def _revive(embedded: EmbeddedRedis, down_since: float | None) -> float | None:

@@ -36,7 +36,7 @@ SERVER_ERRORS = "server_errors"
 FAILED_SUBMISSIONS = "failed_submissions"
 COUNTERS = (REQUESTS, SERVER_ERRORS, FAILED_SUBMISSIONS)
 EXTENSION_KEY = "guichet.ops_evidence"
-SKIPPED_PATHS = ("/healthz", "/readyz")
+SKIPPED_PATHS = ("/healthz", "/readyz", "/metrics")
 FILLING_PREFIX = "/demarches/"  # the public blueprint's form-filling pages
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,11 +1,16 @@
 """RQ entry points and the table of jobs the outbox may run; jobs are thin, domain code works."""
 
+import logging
+import time
 from collections.abc import Callable
 
 from flask import Flask
+from rq import get_current_job
 
-from forms_app import mail
+from forms_app import logs, mail
 from workflows import outbox
+
+log = logging.getLogger("guichet.jobs")
 
 _app: Flask | None = None
 
@@ -26,9 +31,18 @@ def app_for_jobs() -> Flask:
 
 
 def run_outbox_message(message_id: int) -> str:
-    """Run one outbox message; what RQ calls for every job the outbox pushes."""
-    with app_for_jobs().app_context():
-        return outbox.execute(message_id)
+    """Run one outbox message; what RQ calls for every job the outbox pushes.
+
+    Every line logged meanwhile carries the RQ job id and the outbox message id.
+    """
+    rq_job = get_current_job()
+    job_id = rq_job.id if rq_job is not None else f"outbox-{message_id}"
+    with logs.job_context(job_id, message_id), app_for_jobs().app_context():
+        started = time.perf_counter()
+        outcome = outbox.execute(message_id)
+        duration = round((time.perf_counter() - started) * 1000, 1)
+        log.info("outbox message %s: %s", message_id, outcome, extra={"duration_ms": duration})
+        return outcome
 
 
 def send_email(
