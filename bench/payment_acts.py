@@ -3,14 +3,19 @@
 Creates a throw-away database (`guichet_bench_acts`) on the PostgreSQL server of
 BENCH_DATABASE_URL, publishes the demo business-aid form, writes N approved requests, then
 measures, each as a ratio to the median time of rendering a one-page WeasyPrint document with
-the same stylesheet and fonts (the baseline):
+the same stylesheet and fonts, the plain WeasyPrint way (a fresh font configuration, the
+stylesheet linked and parsed again: the baseline):
 
+- the same trivial document through forms_app.pdf's shared fonts and parsed stylesheets;
 - issuing the acts (numbering, snapshot, state change, audit: no PDF), per act;
 - rendering the acts' PDFs, per act (its render job makes two documents: the act and its
   arrêté attributif), and the acts rendered per second;
+- the size of an act's PDF, its fonts subset (as stored) and whole (`full_fonts`);
 - building a bordereau of all N acts, rendering its PDF, and signing it (PAdES, pyHanko).
 
-    .venv/bin/python bench/payment_acts.py [--acts 500] [--rounds 10]
+Records its section "PDF" in bench/results.md (unless --no-record).
+
+    .venv/bin/python bench/payment_acts.py [--acts 500] [--rounds 10] [--no-record]
 """
 
 import argparse
@@ -20,9 +25,10 @@ import time
 from datetime import UTC, datetime
 
 from database import bench_app, throwaway_database
+from results import record, table
 from sqlalchemy import select
 
-from forms_app import bordereaux, payment_acts, pdf
+from forms_app import act_snapshot, bordereaux, payment_acts, pdf
 from forms_app.accounts import create_user
 from forms_app.db import get_session
 from forms_app.forms_cli import DEMO_FORMS_DIR
@@ -37,20 +43,45 @@ TRIVIAL = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 
 
 def trivial_pdf() -> bytes:
+    """The baseline: plain WeasyPrint, fonts loaded and base.css parsed for this document."""
     from weasyprint import HTML
 
-    base = pdf.TEMPLATES.as_uri() + "/"
-    return HTML(string=TRIVIAL, base_url=base, url_fetcher=pdf._fetcher()).write_pdf()
+    return HTML(string=TRIVIAL, base_url=pdf.BASE_URL, url_fetcher=pdf._fetcher()).write_pdf()
 
 
-def baseline(rounds: int) -> float:
-    trivial_pdf()  # warm-up: fonts, stylesheets
+def trivial_shared_pdf() -> bytes:
+    """The same document with what forms_app.pdf shares between renders (fonts, base.css)."""
+    from weasyprint import HTML
+
+    shared = pdf.prepared()
+    html = TRIVIAL.replace('<link rel="stylesheet" href="base.css">', "")
+    document = HTML(string=html, base_url=pdf.BASE_URL, url_fetcher=shared.fetcher)
+    stylesheets = [shared.stylesheet("base.css")]
+    return document.write_pdf(stylesheets=stylesheets, font_config=shared.font_config)
+
+
+def timings(render, rounds: int) -> list[float]:
+    render()  # warm-up: fonts, stylesheets
     samples = []
     for _ in range(rounds):
         started = time.perf_counter()
-        trivial_pdf()
+        render()
         samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+    return samples
+
+
+def act_sizes(act: PaymentAct) -> tuple[int, int]:
+    """Bytes of the act's PDF with its fonts subset (as stored), then with whole fonts."""
+    from weasyprint import HTML
+
+    shared = pdf.prepared()
+    html = pdf.render_html("payment_act.html", **act_snapshot.printed(act))
+    stylesheets = [shared.stylesheet(name) for name in pdf.STYLESHEETS["payment_act.html"]]
+    document = HTML(string=html, base_url=pdf.BASE_URL, url_fetcher=shared.fetcher)
+    full = document.write_pdf(
+        stylesheets=stylesheets, font_config=shared.font_config, full_fonts=True
+    )
+    return len(payment_acts.act_pdf(act)), len(full)
 
 
 def approved_requests(session, form, count: int) -> list[int]:
@@ -88,8 +119,8 @@ def approved_requests(session, form, count: int) -> list[int]:
 
 def run(url: str, args) -> None:
     app = bench_app(url)
-    trivial = baseline(args.rounds)
-    print(f"baseline: trivial one-page PDF {trivial * 1000:.0f} ms (median of {args.rounds})")
+    trivial_samples = timings(trivial_pdf, args.rounds)
+    shared_samples = timings(trivial_shared_pdf, args.rounds)
     with app.test_request_context():
         session = get_session()
         data = json.loads((DEMO_FORMS_DIR / "aide-entreprises.json").read_text(encoding="utf-8"))
@@ -115,6 +146,10 @@ def run(url: str, args) -> None:
             payment_acts.render_act_pdf(session, act_id)
             session.commit()
         render = (time.perf_counter() - started) / len(act_ids)
+        subset_size, full_size = act_sizes(session.get(PaymentAct, act_ids[0]))
+        # The baselines again, after the acts: a busy machine weighs on both halves alike.
+        trivial = statistics.median(trivial_samples + timings(trivial_pdf, args.rounds))
+        shared = statistics.median(shared_samples + timings(trivial_shared_pdf, args.rounds))
 
         started = time.perf_counter()
         bordereau = bordereaux.build(session, act_ids, signer)
@@ -131,23 +166,45 @@ def run(url: str, args) -> None:
         sign = time.perf_counter() - started
 
     n = len(act_ids)
-    print(f"issue an act (no PDF): {issue * 1000:.1f} ms, ×{issue / trivial:.2f} of the baseline")
-    print(
-        f"render an act and its arrêté (two PDFs): {render * 1000:.0f} ms, "
-        f"×{render / trivial:.2f} of the baseline, "
-        f"{1 / render:.1f} acts per second on one process"
-    )
     total = build + render_list + sign
-    print(
-        f"bordereau of {n} acts: build {build:.2f} s, render {render_list:.2f} s, "
-        f"sign {sign:.2f} s; total {total:.2f} s = ×{total / trivial:.0f} of the baseline"
+    rows = [
+        ("trivial one-page PDF, plain WeasyPrint (baseline)", f"{trivial * 1000:.1f} ms", "×1"),
+        ("the same, fonts and base.css shared", f"{shared * 1000:.1f} ms", ratio(shared, trivial)),
+        ("issue an act (no PDF)", f"{issue * 1000:.1f} ms", ratio(issue, trivial)),
+        ("render an act job (act + arrêté, two PDFs)", f"{render * 1000:.1f} ms",
+         ratio(render, trivial)),
+        ("acts rendered per second, one process", f"{1 / render:.1f}", ""),
+        ("act PDF, fonts subset (stored)", f"{subset_size / 1024:.0f} KiB", ""),
+        ("act PDF, whole fonts (not used)", f"{full_size / 1024:.0f} KiB", ""),
+        (f"bordereau of {n} acts: build", f"{build:.2f} s", ratio(build, trivial)),
+        (f"bordereau of {n} acts: render", f"{render_list:.2f} s", ratio(render_list, trivial)),
+        (f"bordereau of {n} acts: sign (PAdES)", f"{sign:.2f} s", ratio(sign, trivial)),
+        (f"bordereau of {n} acts: total", f"{total:.2f} s", ratio(total, trivial)),
+    ]  # fmt: skip
+    body = (
+        f"{n} acts of the demo aid form on a throw-away PostgreSQL database, rendered in one "
+        f"process one after the other (each act's render job stores two PDFs: the act and its "
+        f"arrêté attributif). Baseline: median of {2 * args.rounds} renders (half before the acts, "
+        "half after) of a one-page document with base.css and the shipped fonts, the plain "
+        "WeasyPrint way.\n\n"
+        + table(rows, ("measure", "time / value", "ratio to the baseline"))
+        + f"\n\n**{1 / render:.1f} acts per second per process; an act job is "
+        f"×{render / trivial:.1f} the trivial document.**\n"
     )
+    print(body)
+    if not args.no_record:
+        record("PDF", body)
+
+
+def ratio(value: float, baseline: float) -> str:
+    return f"×{value / baseline:.1f}" if value < 100 * baseline else f"×{value / baseline:.0f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--acts", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--no-record", action="store_true", help="do not write bench/results.md")
     args = parser.parse_args()
     with throwaway_database(DATABASE) as url:
         run(url, args)

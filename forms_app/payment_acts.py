@@ -124,14 +124,16 @@ def render_act_pdf(session: Session, act_id: int) -> bytes:
     act = session.get(PaymentAct, act_id)
     if act is None:
         raise LookupError(f"no payment act {act_id}")
+    done = act.pdf_key and act.decision_pdf_key
+    printed = None if done else act_snapshot.printed(act)  # what both documents print
     if act.pdf_key:
         content = storage.read(act.pdf_key)
     else:
-        content = pdf.render("payment_act.html", **act_snapshot.printed(act))
+        content = pdf.render("payment_act.html", **printed)
         if not storage.store_once(session, act, content, rendered_at=utcnow()):
             content = storage.read(act.pdf_key)  # another run stored its render first
     if act.decision_pdf_key is None:
-        decision = pdf.render("decision.html", **act_snapshot.printed(act))
+        decision = pdf.render("decision.html", **printed)
         keys = {"key": "decision_pdf_key", "sha": "decision_pdf_sha256"}
         if storage.store_once(session, act, decision, **keys):
             audit.record(session, act, DECISION_RENDERED, None, sha256=act.decision_pdf_sha256)
