@@ -24,7 +24,9 @@ REFERENCE_DIGITS = 6
 def next_reference(session: Session, prefix: str, now: datetime) -> str:
     """Hand out the next reference for the prefix and year, e.g. AIDE-2026-000123.
 
-    One upsert statement: concurrent first submissions of a year cannot collide.
+    One upsert statement: concurrent first submissions of a year cannot collide. The counter
+    row stays locked until the transaction ends, so callers take it last, just before the
+    commit (see `_finalise`): concurrent submissions queue for as short a time as possible.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
@@ -68,9 +70,9 @@ def submit(
     stored = {k: v for k, v in answers.items() if k not in files}
     for key, checked in files.items():
         stored[key] = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in checked]
+    session.flush()  # the audit event and the jobs need the id
+    audit.record(session, submission, "submit", None, to_state="submitted", version=version.number)
     _finalise(session, submission, definition, stored, results)
-    version_number = session.get(FormVersion, submission.form_version_id).number
-    audit.record(session, submission, "submit", None, to_state="submitted", version=version_number)
     return submission
 
 
@@ -92,10 +94,10 @@ def submit_draft(
     except TransitionError:
         return False  # submitted by another click or tab first: the row lock made us wait
     draft.submit_token = token
-    _finalise(session, draft, definition, answers, results)
     draft.draft_data = None
     draft.resume_token_hash = None
     draft.expires_at = None
+    _finalise(session, draft, definition, answers, results)
     return True
 
 
@@ -106,23 +108,27 @@ def _finalise(
     answers: dict[str, Any],
     results: RuleResults,
 ) -> None:
-    """Give the submission its reference, answers and results; queue the receipt."""
+    """Give the submission its answers, results, jobs and, last, its reference; no commit.
+
+    The submission (with its id) and everything else are written first; the reference
+    counter is taken last, so its row lock is held for one UPDATE and the commit only.
+    """
     now = utcnow()
-    prefix = definition.settings.get("reference_prefix") or "DEM"
-    submission.reference = next_reference(session, prefix, now)
     submission.answers = answers
     submission.rule_results = results.to_json()
     submission.computed_amount = results.amount
     submission.priority = results.priority
     submission.applicant_email = _first_email(definition, answers) or submission.applicant_email
+    submission.submitted_at = now
+    submission.last_activity_at = now
+    outbox.add(session, "send_receipt", submission_id=submission.id)
+    outbox.add(session, "check_submission", submission_id=submission.id)
+    session.flush()
+    prefix = definition.settings.get("reference_prefix") or "DEM"
+    submission.reference = next_reference(session, prefix, now)
     submission.search_text = search.search_text(
         definition, answers, submission.reference, submission.applicant_email
     )
-    submission.submitted_at = now
-    submission.last_activity_at = now
-    session.flush()  # the receipt job needs the id
-    outbox.add(session, "send_receipt", submission_id=submission.id)
-    outbox.add(session, "check_submission", submission_id=submission.id)
 
 
 def new_attachment(field_key: str, item: CheckedFile) -> Attachment:
@@ -137,10 +143,11 @@ def new_attachment(field_key: str, item: CheckedFile) -> Attachment:
     )
 
 
-def get_by_token(session: Session, token: str | None) -> Submission | None:
+def reference_of_token(session: Session, token: str | None) -> str | None:
+    """The reference of the submission a submission token made, if any (one column read)."""
     if token is None:
         return None
-    return session.scalar(select(Submission).where(Submission.submit_token == token))
+    return session.scalar(select(Submission.reference).where(Submission.submit_token == token))
 
 
 def get_by_reference(session: Session, reference: str) -> Submission | None:

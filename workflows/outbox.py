@@ -1,8 +1,11 @@
 """The transactional outbox: write a job in the caller's transaction, run it once after commit.
 
-`add()` writes an OutboxMessage in the caller's session. When that session commits, the
-message is pushed to RQ; if Redis cannot be reached the row stays pending and `dispatch()`
-(run by the worker's dispatcher and by `flask outbox dispatch`) pushes it later.
+`add()` writes an OutboxMessage in the caller's session. The session's own commit writes it
+already claimed (`enqueued`), and right after the commit it is pushed to RQ with no further
+database work; if Redis cannot be reached the row goes back to pending and `dispatch()` (run
+by the worker's dispatcher and by `flask outbox dispatch`) pushes it later. A process that
+dies between the commit and the push leaves an `enqueued` row with no RQ job: `reconcile()`
+puts it back after OUTBOX_STALE_AFTER.
 `reconcile()` puts back rows whose RQ job was lost. `execute()` claims a row with a
 conditional UPDATE, so a message dispatched twice still runs once.
 """
@@ -14,9 +17,10 @@ from datetime import timedelta
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import and_, event, inspect, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from forms_app import mail, metrics
 from forms_app.db import get_db, get_session, utcnow
 from forms_app.models import OutboxMessage, OutboxStatus
 from workflows.queue import RUN_OUTBOX_MESSAGE, get_queue, get_redis
@@ -24,6 +28,7 @@ from workflows.queue import RUN_OUTBOX_MESSAGE, get_queue, get_redis
 log = logging.getLogger(__name__)
 
 _NEW_MESSAGES = "guichet.outbox.new"
+_UNREACHABLE, _FAILED = "Redis unreachable", "Push failed"
 _LIVE_RQ_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
@@ -53,7 +58,16 @@ def add(session: Session, job: str, **args) -> OutboxMessage:
 
 
 def watch(factory: sessionmaker, app: Flask) -> None:
-    """Dispatch the messages a session wrote right after it commits."""
+    """Claim the messages a session wrote in its own commit, and push them right after it."""
+
+    @event.listens_for(factory, "before_flush")
+    def _before_flush(session: Session, _context, _instances) -> None:
+        # Written claimed: the push after commit needs no second connection nor statement.
+        now = None
+        for message in session.info.get(_NEW_MESSAGES, ()):
+            if message.status is None and message in session.new:
+                now = now or utcnow()
+                message.status, message.enqueued_at = OutboxStatus.ENQUEUED, now
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
@@ -61,14 +75,12 @@ def watch(factory: sessionmaker, app: Flask) -> None:
             return  # a savepoint was released: the real commit comes later
         messages = session.info.pop(_NEW_MESSAGES, None)
         if messages:
-            ids = [inspect(m).identity[0] for m in messages if inspect(m).identity]
-            try:
-                dispatch(app, ids)
-            except Exception as exc:
-                # The rows are committed: the dispatcher will push them later.
-                log.error(
-                    "outbox: dispatch after commit failed (%s); rows wait", type(exc).__name__
-                )
+            claimed = [
+                (inspect(m).identity[0], m.job)
+                for m in messages
+                if inspect(m).identity and m.status is OutboxStatus.ENQUEUED
+            ]
+            push(app, claimed)
 
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
@@ -107,10 +119,20 @@ def dispatch(app: Flask, ids: Iterable[int] | None = None) -> int:
     with factory() as session:
         claimed = session.execute(claim).all()
         session.commit()
+    return push(app, claimed)
+
+
+def push(app: Flask, claimed: list[tuple[int, str]]) -> int:
+    """Push claimed (`enqueued`) rows, given as (id, job), to RQ; return how many were pushed.
+
+    If the push fails the rows go back to pending for the dispatcher; the caller's commit
+    already succeeded, so nothing is raised and nobody waits for Redis.
+    """
     if not claimed:
         return 0
-    queue = get_queue(app)
+    config = app.config
     try:
+        queue = get_queue(app)
         queue.enqueue_many(
             [
                 queue.prepare_data(
@@ -125,11 +147,13 @@ def dispatch(app: Flask, ids: Iterable[int] | None = None) -> int:
                 for message_id, job in claimed
             ]
         )
-    except RedisError as exc:
-        _release(factory, [message_id for message_id, _ in claimed], exc, config)
-        log.warning(
-            "outbox: Redis unreachable (%s); %d rows wait", type(exc).__name__, len(claimed)
-        )
+    except Exception as exc:
+        ids = [message_id for message_id, _ in claimed]
+        try:
+            _release(get_db(app).sessionmaker, ids, exc, config)
+        except Exception as error:  # the reconciler takes them back after OUTBOX_STALE_AFTER
+            log.error("outbox: push failed, rows not released (%s)", type(error).__name__)
+        log.warning("outbox: push failed (%s); %d rows wait", type(exc).__name__, len(ids))
         return 0
     return len(claimed)
 
@@ -144,7 +168,8 @@ def _release(factory: sessionmaker, ids: list[int], exc: Exception, config) -> N
                 status=OutboxStatus.PENDING,
                 enqueued_at=None,
                 next_attempt_at=utcnow() + timedelta(seconds=config["OUTBOX_DISPATCH_INTERVAL"]),
-                last_error=f"Redis unreachable: {type(exc).__name__}",
+                last_error=f"{_UNREACHABLE if isinstance(exc, RedisError) else _FAILED}: "
+                f"{type(exc).__name__}",
             )
         )
         session.commit()
@@ -165,10 +190,7 @@ def reconcile(app: Flask) -> int:
         ).all()
         session.commit()
     lost = _lost_jobs(app, stale)
-    dead_before = now - timedelta(
-        seconds=config["JOB_TIMEOUT"] + config["OUTBOX_DEAD_WORKER_GRACE"]
-    )
-    dead = OutboxMessage.status == OutboxStatus.RUNNING, OutboxMessage.started_at < dead_before
+    dead = OutboxMessage.status == OutboxStatus.RUNNING, _past_its_timeout(now, config)
     max_attempts = config["OUTBOX_MAX_ATTEMPTS"]
     with factory() as session:
         if lost:
@@ -191,6 +213,17 @@ def reconcile(app: Flask) -> int:
     if recovered:
         log.warning("outbox: %d rows recovered for another dispatch", recovered)
     return recovered
+
+
+def _past_its_timeout(now, config):
+    """Running rows started longer ago than their own job's timeout plus the grace."""
+    grace = config["OUTBOX_DEAD_WORKER_GRACE"]
+    pdf_before = now - timedelta(seconds=config["PDF_JOB_TIMEOUT"] + grace)
+    other_before = now - timedelta(seconds=config["JOB_TIMEOUT"] + grace)
+    return or_(
+        and_(OutboxMessage.job.in_(PDF_JOBS), OutboxMessage.started_at < pdf_before),
+        and_(OutboxMessage.job.not_in(PDF_JOBS), OutboxMessage.started_at < other_before),
+    )
 
 
 def _lost_jobs(app: Flask, ids: list[int]) -> list[int]:
@@ -236,11 +269,13 @@ def execute(message_id: int) -> str:
     message = session.get(OutboxMessage, message_id)
     job = message.job  # read now: after a rollback the row would be reloaded (and locked)
     try:
-        JOBS[job](**message.args)
+        with mail.deliveries(f"outbox-{message_id}"):  # a re-run sends the same Message-IDs
+            JOBS[job](**message.args)
         message.status = OutboxStatus.DONE
         message.finished_at = utcnow()
         message.last_error = None
         session.commit()
+        metrics.job_finished(job, "done")
         return "done"
     except Exception as exc:
         session.rollback()
@@ -263,6 +298,7 @@ def _record_failure(factory: sessionmaker, message_id: int, exc: Exception, conf
             message.status = OutboxStatus.PENDING
             message.next_attempt_at = now + timedelta(seconds=delay)
         session.commit()
+        metrics.job_finished(message.job, message.status.value)
         return message.status.value
 
 

@@ -7,7 +7,7 @@ only the errors of the page on screen are shown.
 from dataclasses import dataclass
 
 from flask import session, url_for
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from forms_app import drafts
@@ -115,7 +115,10 @@ def page_errors(form: DefinitionForm, page: PageDef) -> list[tuple[str, str]]:
 
 def bound_draft(db: Session, form: Form) -> Submission | None:
     """The live draft this browser is filling for the form, if any."""
-    return drafts.get_open(db, session.get(SESSION_DRAFTS, {}).get(form.slug), form)
+    draft_id = session.get(SESSION_DRAFTS, {}).get(form.slug)
+    if draft_id is not None:  # the draft and its files in one query (every page reads both)
+        db.get(Submission, draft_id, options=[joinedload(Submission.attachments)])
+    return drafts.get_open(db, draft_id, form)
 
 
 def bind(draft: Submission, form: Form) -> None:

@@ -29,7 +29,7 @@ from forms_app.public.filling_state import (
 from forms_app.public.lookup import not_open_page, published_form
 from forms_app.public.views import acknowledged
 from forms_app.security import csrf, csrf_valid
-from forms_app.submissions import get_by_token, submit_draft
+from forms_app.submissions import reference_of_token, submit_draft
 
 EXPIRED = (
     "Votre session a expiré. Vos réponses sur cette page ont été conservées : "
@@ -194,12 +194,14 @@ def submit(slug: str):
     """Submit the draft: once, whatever the number of clicks or replays."""
     token = posted_token()
     db = get_session()
-    already = get_by_token(db, token)
+    already = reference_of_token(db, token)
     if already is not None:  # a double click or a replayed POST: the same answer again
         return acknowledged(slug, already)
     filling, response = _filling(slug)
     if response is not None:
-        return response
+        # A replay of this POST may have committed since the first look: the draft is gone.
+        already = reference_of_token(db, token)
+        return acknowledged(slug, already) if already is not None else response
     if not csrf_valid():
         notice = _("Votre session a expiré. Vos réponses sont enregistrées : envoyez à nouveau.")
         return _check_page(filling, status=400, notice=notice)
@@ -222,7 +224,7 @@ def submit(slug: str):
         db.refresh(draft)
         if draft.reference is None:
             return redirect(url_for("public.fill", slug=slug))
-    return acknowledged(slug, draft)
+    return acknowledged(slug, draft.reference)
 
 
 def _merged(filling: Filling, keys: list[str]):

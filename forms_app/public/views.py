@@ -6,7 +6,7 @@ from sqlalchemy import select
 from forms_app import draft_notices, drafts, extensions, receipts
 from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
-from forms_app.models import Form, FormStatus, Submission
+from forms_app.models import Form, FormStatus
 from forms_app.public import bp
 from forms_app.public.filling_state import Filling, bind, bound_draft
 from forms_app.public.lookup import not_open_page, published_form
@@ -60,9 +60,9 @@ def start(slug: str):
     return redirect(Filling.of(form, draft).resume_point())
 
 
-def acknowledged(slug: str, submission: Submission):
-    """Send the person who just submitted to their acknowledgement."""
-    session[RECEIPT_KEY] = submission.reference
+def acknowledged(slug: str, reference: str):
+    """Send the person who just submitted (the submission `reference`) to their acknowledgement."""
+    session[RECEIPT_KEY] = reference
     return redirect(url_for("public.acknowledge", slug=slug))
 
 
