@@ -1,8 +1,20 @@
-"""Outgoing e-mail: .eml files in development, SMTP in production."""
+"""Outgoing e-mail: .eml files in development, SMTP in production.
 
+Jobs send e-mail at least once: a job whose worker died after sending runs again. Inside
+`deliveries(key)` (the outbox wraps every job in it) the messages get Message-IDs derived
+from the key and their order, so a second run sends the same Message-IDs: the file backend
+keeps one file per Message-ID, and mail clients show a message delivered twice once.
+"""
+
+import contextvars
+import hashlib
+import hmac
+import json
 import logging
 import smtplib
-import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -13,6 +25,35 @@ from forms_app import announcements
 from forms_app.db import utcnow
 
 log = logging.getLogger(__name__)
+MESSAGE_ID_DOMAIN = "guichet.localhost"
+# (key, messages built so far per recipient and subject) inside `deliveries(key)`
+_delivery: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("delivery", default=None)
+
+
+@contextmanager
+def deliveries(key: str) -> Iterator[None]:
+    """Give the messages built in this block stable Message-IDs derived from `key`."""
+    token = _delivery.set((key, Counter()))
+    try:
+        yield
+    finally:
+        _delivery.reset(token)
+
+
+def _message_id(to: str, subject: str) -> str:
+    """A fresh Message-ID, or a stable one inside a `deliveries` block.
+
+    The stable one depends on the block's key, the recipient, the subject and how many
+    messages with both this block built before: the same job run again gives the same ids.
+    """
+    current = _delivery.get()
+    if current is None:
+        return make_msgid(domain=MESSAGE_ID_DOMAIN)
+    key, built = current
+    built[to, subject] += 1
+    secret = current_app.config["SECRET_KEY"].encode()  # unique per installation, not guessable
+    seed = json.dumps([key, to, subject, built[to, subject]], ensure_ascii=False).encode()
+    return f"<{hmac.new(secret, seed, hashlib.sha256).hexdigest()[:40]}@{MESSAGE_ID_DOMAIN}>"
 
 
 def build(
@@ -35,7 +76,7 @@ def build(
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="guichet.localhost")
+    message["Message-ID"] = _message_id(to, subject)
     if reply_to:
         message["Reply-To"] = reply_to
     message.set_content(body)
@@ -67,9 +108,9 @@ def send(message: EmailMessage) -> None:
 
 
 def _write_file(message: EmailMessage, directory: Path) -> Path:
-    """Write the message atomically as an .eml file, one file per delivery."""
+    """Write the message atomically as an .eml file, one file per Message-ID."""
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"{uuid.uuid4().hex}.eml"
+    name = f"{hashlib.sha256(str(message['Message-ID']).encode()).hexdigest()[:32]}.eml"
     partial = directory / f".{name}.part"
     partial.write_bytes(message.as_bytes())
     return partial.replace(directory / name)

@@ -69,13 +69,13 @@ def send_receipt(session: Session, submission: Submission) -> None:
 
 def download(submission: Submission):
     """The receipt as a PDF download, or a page saying it is still being prepared (202)."""
-    from flask import render_template, send_file
+    from flask import render_template
 
     if not submission.receipt_key:
         page = render_template("public/receipt_pending.html", submission=submission)
         return page, 202, {"Retry-After": "10"}
-    return send_file(
-        storage.path(submission.receipt_key),
+    return storage.send(
+        submission.receipt_key,
         mimetype="application/pdf",
         as_attachment=True,
         download_name=filename(submission),

@@ -48,10 +48,12 @@ def dispatch_once() -> None:
         pass
 
 
-def dispatch_forever(interval: float) -> None:
+def dispatch_forever(interval: float, parent: int | None = None) -> None:
     """Run the outbox dispatcher, heartbeats and periodic passes until terminated.
 
     One failure never stops the loop: each pass logs the exception's class and goes on.
+    `parent` is the worker's pid, given by the worker itself: the worker may die while this
+    process is still starting, before it could read its parent's pid.
     """
     from forms_app import create_app
     from workflows import outbox
@@ -62,7 +64,7 @@ def dispatch_forever(interval: float) -> None:
     log.info("outbox dispatcher started (every %.1fs)", interval)
     next_sweep = next_reminders = next_beat = next_prune = next_detect = time.monotonic()
     source = f"{socket.gethostname()}:{os.getpid()}"
-    parent = os.getppid()
+    parent = parent or os.getppid()
     while os.getppid() == parent:  # a worker killed with -9 leaves no dispatcher behind
         try:
             outbox.reconcile(app)
@@ -241,15 +243,20 @@ def main(argv: list[str] | None = None) -> int:
 
     interval = app.config["OUTBOX_DISPATCH_INTERVAL"]
     dispatcher = spawn.Process(
-        target=dispatch_forever, args=(interval,), name="outbox-dispatcher", daemon=True
+        target=dispatch_forever,
+        args=(interval, os.getpid()),
+        name="outbox-dispatcher",
+        daemon=True,
     )
     dispatcher.start()
     try:
         while True:
             wait_for_redis(connection)
             worker = rq_worker([worker_queue], connection=connection)
+            # No RQ scheduler: nothing is enqueued for later (the outbox schedules its own
+            # retries), and its forked process would outlive a worker killed with -9.
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
-                worker.work(with_scheduler=True)  # teardown may meet the missing Redis
+                worker.work(with_scheduler=False)  # teardown may meet the missing Redis
             if worker.stop_asked:
                 return 0
             # RQ's loop gives up on any error, e.g. Redis lost under a running job.
@@ -261,7 +268,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    """Log INFO and up: JSON lines with GUICHET_LOG_FORMAT=json, else plain text."""
+    from forms_app import logs
+
+    if logs.format_from_environ() == "json":
+        logs.use_json()
+    else:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+        )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
