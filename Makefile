@@ -70,11 +70,17 @@ constraints: install
 	  $(BIN)/pip list --format=freeze | grep -E '^(pip|setuptools|wheel)=='; } > constraints.tmp
 	mv constraints.tmp constraints.txt
 
+## Benchmarks, each against a baseline of the same run; each records its section of
+## bench/results.md. BENCH_REQUESTS sizes the processing run (10,000 by default: over an hour
+## on two cores; `make bench BENCH_REQUESTS=1000` for a quicker pass).
+BENCH_REQUESTS ?= 10000
 bench: install
-	$(BIN)/python bench/outbox_dispatch.py
-	$(BIN)/python bench/inbox.py
+	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/payment_acts.py
+	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/dashboards.py
+	$(BIN)/python bench/outbox_dispatch.py
+	$(BIN)/python bench/processing.py --requests $(BENCH_REQUESTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -23,6 +23,7 @@ import time
 
 from database import bench_app, throwaway_database
 from inbox import generate
+from results import record, table
 from sqlalchemy import event, text
 
 from forms_app import dashboards
@@ -187,9 +188,14 @@ def run(url: str, args) -> None:
     baseline = timed(app.test_client(), "/agents/connexion", args.rounds)  # signed out
     print(f"baseline: sign-in page {baseline * 1000:.2f} ms")
     print(f"{'case':34} {'median':>10} {'ratio':>7} {'queries':>8}")
-    for name, scope in (("figures, all forms (uncached)", None), ("figures, one form", form_id)):
-        median, queries = time_compute(app, args.rounds, scope)
+    rows = []
+
+    def show(name: str, median: float, queries: int) -> None:
         print(f"{name:34} {median * 1000:8.1f} ms {median / baseline:7.1f} {queries:8d}")
+        rows.append((name, f"{median * 1000:.1f} ms", f"{median / baseline:.1f}", queries))
+
+    for name, scope in (("figures, all forms (uncached)", None), ("figures, one form", form_id)):
+        show(name, *time_compute(app, args.rounds, scope))
     pages = [
         ("dashboard page, all forms", "/agents/pilotage/"),
         ("dashboard page, one form", f"/agents/pilotage/formulaires/{slug}"),
@@ -199,14 +205,21 @@ def run(url: str, args) -> None:
     ]
     for name, path in pages:
         median = timed(client, path, args.rounds)
-        queries = statements(app, lambda path=path: fetch(client, path))
-        print(f"{name:34} {median * 1000:8.1f} ms {median / baseline:7.1f} {queries:8d}")
+        show(name, median, statements(app, lambda path=path: fetch(client, path)))
     app.config["DASHBOARD_CACHE_SECONDS"] = 60  # then the page reads the figures from Redis
     median = timed(client, "/agents/pilotage/", args.rounds)
-    queries = statements(app, lambda: fetch(client, "/agents/pilotage/"))
-    name = "dashboard page, cached"
-    print(f"{name:34} {median * 1000:8.1f} ms {median / baseline:7.1f} {queries:8d}")
+    show(
+        "dashboard page, cached",
+        median,
+        statements(app, lambda: fetch(client, "/agents/pilotage/")),
+    )
     get_db(app).dispose()
+    body = f"{args.rows:,} requests, median of {args.rounds} rounds; baseline: sign-in page "
+    body += f"{baseline * 1000:.2f} ms.\n\n"
+    record(
+        "Dashboards",
+        body + table(rows, ("case", "median", "ratio to sign-in page", "SQL statements")),
+    )
 
 
 if __name__ == "__main__":

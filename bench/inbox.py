@@ -19,6 +19,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 from database import bench_app, throwaway_database
+from results import record, table
 from sqlalchemy import event, select, text
 
 from forms_app import search
@@ -212,20 +213,26 @@ def pk_lookup(app, rounds: int) -> float:
         return statistics.median(samples)
 
 
-def export(client, inbox: str, params: dict) -> None:
+def export(client, inbox: str, params: dict) -> list[str]:
     """Time both exports of a slice (10 % of the rows), then trace the CSV's peak memory."""
+    lines = []
     for suffix in ("csv", "xlsx"):
         started = time.perf_counter()
         with client.get(f"{inbox}.{suffix}", query_string=params) as response:
             size = sum(len(chunk) for chunk in response.iter_encoded())
         elapsed = time.perf_counter() - started
-        print(f"{suffix.upper()} export, approved requests: {elapsed:.1f} s, {size / 1e6:.1f} MB")
+        lines.append(
+            f"{suffix.upper()} export, approved requests: {elapsed:.1f} s, {size / 1e6:.1f} MB"
+        )
+        print(lines[-1])
     tracemalloc.start()
     with client.get(f"{inbox}.csv", query_string=params) as response:
         rows = sum(chunk.count(b"\r\n") for chunk in response.iter_encoded()) - 1
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(f"CSV export, {rows} rows: peak Python memory while streaming {peak / 1e6:.1f} MB")
+    lines.append(f"CSV export, {rows} rows: peak Python memory while streaming {peak / 1e6:.1f} MB")
+    print(lines[-1])
+    return lines
 
 
 def main() -> None:
@@ -282,18 +289,23 @@ def run(url: str, args) -> None:
         ("staff home (counts per state)", "/agents/", None),
     ]
     baseline, _ = timed(app.test_client(), "/agents/connexion", args.rounds)  # signed out
-    print(
+    head = (
         f"baseline: sign-in page {baseline * 1000:.2f} ms; "
         f"primary-key lookup {pk_lookup(app, args.rounds) * 1000:.3f} ms"
     )
+    print(head)
     print(f"{'case':32} {'median':>10} {'ratio':>7} {'queries':>8}")
+    rows = []
     for name, path, params in cases:
         median, _ = timed(client, path, args.rounds, params)
         queries = count_statements(app, client, path, params)
         print(f"{name:32} {median * 1000:8.1f} ms {median / baseline:7.1f} {queries:8d}")
-    if not args.no_export:
-        export(client, inbox, {"etat": "approved"})
+        rows.append((name, f"{median * 1000:.1f} ms", f"{median / baseline:.1f}", queries))
+    exports = [] if args.no_export else export(client, inbox, {"etat": "approved"})
     get_db(app).dispose()
+    body = f"{args.rows:,} requests, median of {args.rounds} rounds; {head}.\n\n"
+    body += table(rows, ("case", "median", "ratio to sign-in page", "SQL statements"))
+    record("Back office", body + "".join(f"\n\n{line}" for line in exports))
 
 
 if __name__ == "__main__":

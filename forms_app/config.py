@@ -51,8 +51,9 @@ class Config:
     # An enqueued row whose RQ job vanished is re-dispatched after this many seconds.
     OUTBOX_STALE_AFTER = 30
     OUTBOX_DISPATCH_INTERVAL = 2.0
-    # A running row older than JOB_TIMEOUT plus this many seconds belonged to a worker that
-    # died (RQ stops any job at its timeout): the reconciler runs it again.
+    # A running row older than its job's timeout (PDF_JOB_TIMEOUT for PDF jobs, else
+    # JOB_TIMEOUT) plus this many seconds belonged to a worker that died (RQ stops any job at
+    # its timeout): the reconciler runs it again.
     OUTBOX_DEAD_WORKER_GRACE = 60
     OUTBOX_BATCH_SIZE = 200
     # How the worker runs jobs: "simple" runs them in the worker process (warm app, fonts and
@@ -70,11 +71,14 @@ class Config:
     S3_ENDPOINT_URL: str | None = None
     S3_REGION = "us-east-1"
     S3_PREFIX = ""
+    # "path" or "virtual" addressing; None: path with S3_ENDPOINT_URL, automatic on AWS.
+    S3_ADDRESSING_STYLE: str | None = None
 
     # Observability. /metrics (Prometheus text format) answers requests carrying
     # "Authorization: Bearer <METRICS_TOKEN>"; with no token set, only requests from the
-    # loopback interface. LOG_FORMAT "json" writes one JSON object per log line (request and
-    # job ids, never personal data); "text" is for a terminal.
+    # loopback interface that no proxy forwarded (set a token in production). LOG_FORMAT
+    # "json" writes one JSON object per log line (request and job ids, never personal data);
+    # "text" is for a terminal.
     METRICS_TOKEN: str | None = None
     LOG_FORMAT = "text"
 
@@ -175,9 +179,14 @@ class ConfigError(RuntimeError):
 
 
 def check(config: dict) -> None:
-    """Refuse to run production with development defaults."""
+    """Refuse to run production with development defaults, or any host with no storage."""
     if config["ENV"] == "production":
         if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
             raise ConfigError("SECRET_KEY must be set to a secret value in production.")
         if len(config["SECRET_KEY"]) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters long in production.")
+    kind = config["STORAGE_BACKEND"]
+    if kind not in ("filesystem", "s3"):
+        raise ConfigError(f"STORAGE_BACKEND must be 'filesystem' or 's3', not {kind!r}.")
+    if kind == "s3" and not config.get("S3_BUCKET"):
+        raise ConfigError("STORAGE_BACKEND is 's3' but S3_BUCKET is not set.")
