@@ -71,8 +71,8 @@ constraints: install
 	mv constraints.tmp constraints.txt
 
 ## Benchmarks, each against a baseline of the same run; each records its section of
-## bench/results.md. BENCH_REQUESTS sizes the processing run (10,000 by default: over an hour
-## on two cores; `make bench BENCH_REQUESTS=1000` for a quicker pass).
+## bench/results.md. BENCH_REQUESTS sizes the processing run (10,000 by default: about 45
+## minutes on two cores; `make bench BENCH_REQUESTS=1000` for a quicker pass).
 BENCH_REQUESTS ?= 10000
 bench: install
 	$(BIN)/python bench/intake.py

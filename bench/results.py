@@ -46,6 +46,7 @@ def record(title: str, body: str) -> None:
     head, sections = sections[0], sections[1:]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = f"## {title}\n\nMeasured {stamp}.\n\n{body.strip()}\n\n"
+    sections = [s.rstrip() + "\n\n" for s in sections]
     kept = [s for s in sections if not s.startswith(f"## {title}\n")]
     index = next((i for i, s in enumerate(sections) if s.startswith(f"## {title}\n")), len(kept))
     kept.insert(index, section)
