@@ -51,7 +51,7 @@ class Config:
     # An enqueued row whose RQ job vanished is re-dispatched after this many seconds.
     OUTBOX_STALE_AFTER = 30
     OUTBOX_DISPATCH_INTERVAL = 2.0
-    # A running row older than its job's timeout (PDF_JOB_TIMEOUT for PDF jobs, else
+    # A running row older than its job's timeout (PDF_JOB_TIMEOUT for receipts and acts, else
     # JOB_TIMEOUT) plus this many seconds belonged to a worker that died (RQ stops any job at
     # its timeout): the reconciler runs it again.
     OUTBOX_DEAD_WORKER_GRACE = 60
@@ -107,7 +107,8 @@ class Config:
     COLLECTIVITE = "PROVINCE SUD — Nouvelle-Calédonie"
     PAYING_ACCOUNTANT = "Payeur de la province Sud"
     DEFAULT_BUDGET = "Budget principal"
-    # Seconds a PDF job may run before RQ stops it (a stuck render must not hold a worker).
+    # Seconds a receipt or act render may run before RQ stops it (a stuck render must not
+    # hold a worker); a bordereau's render, which grows with its acts, keeps JOB_TIMEOUT.
     PDF_JOB_TIMEOUT = 120
     # The account the transfers are paid from, for the ISO 20022 payment file (demo values).
     DEBTOR_NAME = "PROVINCE SUD"

@@ -254,3 +254,22 @@ def test_a_second_render_keeps_the_first_stored_file(app, form):
     assert again == first
     with app.app_context(), pytest.raises(LookupError):
         bordereaux.render_bordereau_pdf(get_session(), made + 1)
+
+
+def test_amounts_past_two_billion_francs_are_kept_exactly(app, tmp_path):
+    """A province-wide bordereau passes 2^31 F CFP; so may one act (amounts are 64-bit)."""
+    publish_payment_form(app, budget_envelope=10**12, approval_threshold=10**12)
+    amounts = [2_200_000_000, 1_500_000_001]
+    ids = [
+        issued_act(app, amount=amount, name=f"SAS NICKEL {n}") for n, amount in enumerate(amounts)
+    ]
+    made = build(app, ids)
+    content = render(app, made)
+
+    found, listed = load(app, made), acts(app, ids)
+    assert sorted(act.amount for act in listed) == sorted(amounts)
+    assert found.total == 3_700_000_001 > 2**31
+    assert [line.amount for line in found.lines] == [act.amount for act in listed]
+    words = " ".join(" ".join(pdf_pages(content, tmp_path)).split())
+    assert amount_in_words(3_700_000_001) in words
+    assert "3 700 000 001" in words.replace("\u202f", " ").replace("\u00a0", " ")

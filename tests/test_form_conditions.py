@@ -198,3 +198,25 @@ def test_closed_or_future_form_says_so(app, client):
     assert "close" in response.text
     assert latest_submission(app) is None
     assert client.get("/demarches/inconnu/").status_code == 404
+
+
+def test_an_amount_or_priority_out_of_range_is_kept_as_a_rule_error(app, client):
+    """Answers within each field's limits can multiply past any column: the request is kept."""
+    rules = {
+        "amount": {"expression": "ca_ref * ca_crise"},
+        "priority": {"expression": "ca_ref * effectif"},
+    }
+    slug = publish_form(app, BUSINESS, rules=rules)
+    answers = {"effectif": "900", "ca_ref": "999 999 999 999", "ca_crise": "999 999 999 999"}
+    assert submit_answers(client, slug, answers).status_code == 302
+    submission = latest_submission(app)
+    assert submission.computed_amount is None and submission.priority is None
+    errors = submission.rule_results["errors"]
+    assert any(error.startswith("amount:") and "out of range" in error for error in errors)
+    assert any(error.startswith("priority:") and "out of range" in error for error in errors)
+
+    answers = {"effectif": "3", "ca_ref": "3 000 000", "ca_crise": "1 000"}
+    assert submit_answers(client, slug, answers).status_code == 302
+    submission = latest_submission(app)
+    assert submission.computed_amount == 3_000_000_000 and submission.priority == 9_000_000
+    assert submission.rule_results["errors"] == []

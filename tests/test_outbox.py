@@ -186,3 +186,13 @@ def test_queue_is_the_configured_one(app):
     with app.app_context():
         assert isinstance(get_queue(), Queue)
         assert get_queue().name == app.config["QUEUE_NAME"]
+
+
+def test_each_job_runs_under_its_own_timeout(app):
+    """Receipts and acts have the short PDF limit; a bordereau's render grows with its acts."""
+    config = app.config
+    assert outbox.job_timeout("send_receipt", config) == config["PDF_JOB_TIMEOUT"]
+    assert outbox.job_timeout("render_payment_act", config) == config["PDF_JOB_TIMEOUT"]
+    assert outbox.job_timeout("render_bordereau", config) == config["JOB_TIMEOUT"]
+    assert outbox.job_timeout("check_submission", config) == config["JOB_TIMEOUT"]
+    assert config["JOB_TIMEOUT"] > config["PDF_JOB_TIMEOUT"]

@@ -32,8 +32,10 @@ _UNREACHABLE, _FAILED = "Redis unreachable", "Push failed"
 _LIVE_RQ_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
-# Jobs that render PDFs get their own (shorter) limit: a stuck render must not hold a worker.
-PDF_JOBS = frozenset({"send_receipt", "render_payment_act", "render_bordereau"})
+# Jobs that render one-request PDFs get their own (shorter) limit: a stuck render must not
+# hold a worker. A bordereau's render grows with the acts it lists (10,000 acts take about
+# 80 s on a quiet 2-core machine), so it keeps JOB_TIMEOUT.
+PDF_JOBS = frozenset({"send_receipt", "render_payment_act"})
 
 
 def job_timeout(job: str, config) -> int:

@@ -161,6 +161,7 @@ _XPF_SPACED = re.compile(r"[0-9]{1,3}(?:\s[0-9]{3})+")
 _XPF_DOTTED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 _XPF_DECIMAL = re.compile(r"[0-9]+(?:[\s.][0-9]{3})*[.,][0-9]{1,2}")
 XPF_MAX_DIGITS = 15
+XPF_MAX = 10**XPF_MAX_DIGITS - 1  # the largest amount anything accepts
 XPF_MESSAGE = "Le montant doit être un nombre entier de francs CFP, par exemple 150 000."
 
 

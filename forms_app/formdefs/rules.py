@@ -6,6 +6,9 @@ from typing import Any
 
 from forms_app.formdefs.definition import FormDefinition
 from forms_app.formdefs.expressions import ExpressionError, evaluate_all
+from forms_app.formdefs.nc import XPF_MAX
+
+PRIORITY_MAX = 2**31 - 1  # the priority column is a 32-bit integer
 
 
 @dataclass
@@ -61,16 +64,16 @@ def evaluate(definition: FormDefinition, answers: dict[str, Any]) -> RuleResults
         if not passed:
             results.ineligible.append({"key": rule["key"], "message": rule["message"]})
     if "amount" in rules:
-        results.amount = _integer(rules["amount"], values, results, "amount")
+        results.amount = _integer(rules["amount"], values, results, "amount", XPF_MAX)
         cap = definition.raw["rules"]["amount"].get("cap")
         if results.amount is not None and cap is not None:
             results.amount = min(results.amount, cap)
     if "priority" in rules:
-        results.priority = _integer(rules["priority"], values, results, "priority")
+        results.priority = _integer(rules["priority"], values, results, "priority", PRIORITY_MAX)
     return results
 
 
-def _integer(expression, values: dict, results: RuleResults, name: str) -> int | None:
+def _integer(expression, values: dict, results: RuleResults, name: str, maximum: int) -> int | None:
     try:
         value = expression.evaluate(values)
     except ExpressionError as exc:
@@ -80,6 +83,9 @@ def _integer(expression, values: dict, results: RuleResults, name: str) -> int |
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         results.errors.append(f"{name}: expected a number, got {value!r}")
+        return None
+    if value != value or value > maximum:  # NaN or past what the column and the acts take
+        results.errors.append(f"{name}: {value!r} is out of range (at most {maximum})")
         return None
     return max(0, round(value))
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forms_app.db import Base, UTCDateTime, utcnow
@@ -45,7 +45,7 @@ class Approval(Base):
         ForeignKey("submission.id", ondelete="CASCADE"), index=True
     )
     approver_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    amount: Mapped[int | None]
+    amount: Mapped[int | None] = mapped_column(BigInteger)
     # SHA-256 of the normalised bank details approved; a different one voids the approval.
     bank_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

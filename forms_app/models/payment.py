@@ -10,7 +10,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forms_app.db import Base, UTCDateTime, utcnow
@@ -55,7 +55,7 @@ class PaymentAct(Base):
     live_submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), unique=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("form.id"))
     state: Mapped[str] = mapped_column(String(20), default=ActState.ISSUED.value)
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
     # Snapshots taken at issue: the act says what it said, whatever changes later.
     beneficiary: Mapped[dict[str, Any]] = mapped_column(JSONType)  # name, ridet, address, email
     bank: Mapped[dict[str, Any]] = mapped_column(JSONType)  # holder, iban, bic, domiciliation
@@ -100,7 +100,7 @@ class Bordereau(Base):
     sequence: Mapped[int]
     state: Mapped[str] = mapped_column(String(20), default=BordereauState.OPEN.value, index=True)
     act_count: Mapped[int]
-    total: Mapped[int]
+    total: Mapped[int] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -137,7 +137,7 @@ class BordereauLine(Base):
     bordereau_id: Mapped[int] = mapped_column(ForeignKey("bordereau.id"), primary_key=True)
     act_id: Mapped[int] = mapped_column(ForeignKey("payment_act.id"), primary_key=True, index=True)
     act_number: Mapped[str] = mapped_column(String(20))
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
     act_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default=LineStatus.PENDING.value)
     reason: Mapped[str | None] = mapped_column(Text)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from forms_app.db import Base, UTCDateTime, utcnow
@@ -39,7 +39,7 @@ class Submission(Base):
     state: Mapped[str] = mapped_column(String(30), default="submitted")
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
     rule_results: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    computed_amount: Mapped[int | None]
+    computed_amount: Mapped[int | None] = mapped_column(BigInteger)
     priority: Mapped[int | None]
     applicant_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -60,8 +60,8 @@ class Submission(Base):
     revision: Mapped[int] = mapped_column(default=0, server_default="0")
     # The reviewer's proposal ("accept" or "reject"), its amount and reason; the decision.
     proposal: Mapped[str | None] = mapped_column(String(10))
-    proposed_amount: Mapped[int | None]
-    approved_amount: Mapped[int | None]
+    proposed_amount: Mapped[int | None] = mapped_column(BigInteger)
+    approved_amount: Mapped[int | None] = mapped_column(BigInteger)
     decision_reason: Mapped[str | None] = mapped_column(Text)
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
