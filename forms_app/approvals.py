@@ -36,17 +36,26 @@ HOLDER_KEYS = ("titulaire_compte", "aide_titulaire")
 MAX_HOLDER = 200
 
 
-def approve(session: Session, submission: Submission, user: User, revision: int) -> bool:
+def approve(
+    session: Session,
+    submission: Submission,
+    user: User,
+    revision: int,
+    committed: dict[int, int] | None = None,
+) -> bool:
     """Approve the proposal; True when the request is now decided, False when a second
     approver is still needed (above the form's threshold).
 
-    A proposal to reject, once approved, ends in state rejected.
+    A proposal to reject, once approved, ends in state rejected. `committed` (form id →
+    amount approved) carries the envelope's running total across the approvals of one
+    transaction, whose first approval on a form locks it (see `batch_approve`).
     """
     begin(session, submission, user, Action.APPROVE, revision)
     accept = submission.proposal == "accept"
     amount = submission.proposed_amount if accept else None
+    committed = {} if committed is None else committed
     if accept:
-        _check_envelope(session, submission, amount or 0)
+        _check_envelope(session, submission, amount or 0, committed)
     fingerprint = bank_fingerprint(submission)
     others = permissions.approver_ids(submission, fingerprint) - {user.id}
     required = permissions.required_approvals(submission)
@@ -55,6 +64,7 @@ def approve(session: Session, submission: Submission, user: User, revision: int)
     if decided and accept:
         move(session, submission, user, Action.APPROVE, amount=amount, approvals=count)
         submission.approved_amount = amount
+        committed[submission.form_id] += amount or 0
         payment_acts.queue_issue(session, submission)
     elif decided:
         move(
@@ -126,14 +136,18 @@ def batch_approve(
     """Approve each (request, revision) in its own savepoint; a failure stops only its item.
 
     Returns (reference, None) for each approval recorded, (reference, message) otherwise.
+    Each form's envelope is summed once, under the form's lock, then kept as a running
+    total: a batch costs the same per approval whatever the number already approved.
     """
-    results = []
+    results, committed = [], {}
     for submission, revision in items:
         reference = submission.reference
+        before = dict(committed)
         try:
             with session.begin_nested():
-                approve(session, submission, user, revision)
+                approve(session, submission, user, revision, committed)
         except CaseworkError as error:
+            committed = before  # the savepoint took this approval back
             results.append((reference, str(error)))
         else:
             results.append((reference, None))
@@ -229,12 +243,20 @@ def _definition(submission: Submission) -> FormDefinition:
     return definitions.of_version(version)
 
 
-def _check_envelope(session: Session, submission: Submission, amount: int) -> None:
-    """Refuse an approval the form's envelope cannot cover; concurrent approvals queue."""
+def _check_envelope(
+    session: Session, submission: Submission, amount: int, committed: dict[int, int]
+) -> None:
+    """Refuse an approval the form's envelope cannot cover; concurrent approvals queue.
+
+    The first check of a form in the transaction locks it (held until the commit: no other
+    transaction approves on it meanwhile) and sums what is approved into `committed`.
+    """
     form = submission.form
-    session.refresh(form, with_for_update=True)  # one approval at a time per form
-    totals = budget.totals(session, form)
-    remaining = totals["remaining"]
+    if form.id not in committed:
+        session.refresh(form, with_for_update=True)  # one approving transaction per form
+        committed[form.id] = budget.totals(session, form)["approved"]
+    limit = budget.envelope(form)
+    remaining = None if limit is None else limit - committed[form.id]
     if remaining is not None and amount > remaining:
         raise CaseworkError(
             _(

@@ -17,8 +17,13 @@ def record(
     to_state: str | None = None,
     **details: Any,
 ) -> Event:
-    """Add an Event for `subject` (a model instance with an id); the caller commits."""
-    session.flush()  # the subject needs its id
+    """Add an Event for `subject` (a model instance); the caller commits.
+
+    The event is written with the caller's next flush; a new subject is flushed first, as the
+    event names its id.
+    """
+    if subject.id is None:
+        session.flush()
     event = Event(
         subject_type=subject.__tablename__,
         subject_id=subject.id,

@@ -27,6 +27,7 @@ from forms_app.models import (
     BordereauState,
     PaymentAct,
     Role,
+    Submission,
     User,
 )
 from workflows import outbox
@@ -183,6 +184,7 @@ def sign(session: Session, bordereau: Bordereau, user: User) -> Bordereau:
             _("Le PDF du bordereau est en préparation : réessayez dans quelques instants.")
         )
     _locked_acts(session, PaymentAct.bordereau_id == bordereau.id)  # before their requests
+    _locked_requests(session, bordereau.id)
     listed = lines(session, bordereau.id, requests=True)
     refusals: dict[str, list[str]] = {}
     for line in listed:
@@ -218,7 +220,7 @@ def sign(session: Session, bordereau: Bordereau, user: User) -> Bordereau:
     for line in listed:
         act = line.act
         try:
-            act.submission.apply(session, Action.SIGN, user)
+            act.submission.apply(session, Action.SIGN, user, locked=True)
         except TransitionError as error:  # changed since the checks; the caller rolls back
             raise BordereauError(
                 _(
@@ -282,6 +284,13 @@ def _locked_acts(session: Session, *conditions) -> list[PaymentAct]:
     """Acts locked in id order (the same order for everyone: no deadlock), read afresh."""
     query = select(PaymentAct).where(*conditions).order_by(PaymentAct.id).with_for_update()
     return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def _locked_requests(session: Session, bordereau_id: int) -> None:
+    """Lock the requests of the bordereau's acts in one statement, in id order, read afresh."""
+    acts = select(PaymentAct.submission_id).where(PaymentAct.bordereau_id == bordereau_id)
+    query = select(Submission).where(Submission.id.in_(acts)).order_by(Submission.id)
+    session.scalars(query.with_for_update().execution_options(populate_existing=True)).all()
 
 
 def _require_finance(user: User) -> None:

@@ -54,11 +54,8 @@ def touch(draft: Submission, now: datetime | None = None) -> None:
     draft.expiry_warned_at = None
 
 
-def get_open(session: Session, draft_id: int | None, form: Form) -> Submission | None:
-    """The draft with this id on this form, if it is still a live draft."""
-    if draft_id is None:
-        return None
-    draft = session.get(Submission, draft_id)
+def live(draft: Submission | None, form: Form) -> Submission | None:
+    """The draft, if it is one of this form and still live (not submitted, not expired)."""
     if draft is None or draft.form_id != form.id or draft.state != DRAFT:
         return None
     if draft.expires_at is not None and draft.expires_at <= utcnow():

@@ -92,6 +92,11 @@ def job_finished(job: str, outcome: str) -> None:
         log.error("metrics: job not counted: %s", type(exc).__name__)
 
 
+def state_change_written(session: Session, action: str) -> None:
+    """Count at commit a submission state change a statement wrote with its audit event."""
+    session.info.setdefault(_PENDING_EVENTS, []).append(action)
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_state_events(session: Session, _flush_context) -> None:
     """Keep the submission state-change events this flush wrote, to count them at commit."""
@@ -113,10 +118,14 @@ def _count_state_events(session: Session) -> None:
         return
     try:
         for item in events:
-            if not inspect(item).persistent:
+            if isinstance(item, str):
+                action = item  # written by a statement (state_change_written)
+            elif inspect(item).persistent:
+                action = item.action
+            else:
                 continue  # added in a savepoint that was rolled back
-            STATE_CHANGES.labels(action=item.action).inc()
-            if item.action == "submit":
+            STATE_CHANGES.labels(action=action).inc()
+            if action == "submit":
                 SUBMISSIONS.inc()
     except Exception as exc:
         log.error("metrics: state changes not counted: %s", type(exc).__name__)

@@ -8,36 +8,42 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from forms_app import audit, search, storage
+from forms_app import audit, search, storage, submit_statement
 from forms_app.db import utcnow
 from forms_app.formdefs.definition import FormDefinition
 from forms_app.formdefs.files import CheckedFile
 from forms_app.formdefs.rules import RuleResults
 from forms_app.models import Attachment, Form, FormVersion, ReferenceCounter, Submission
 from workflows import outbox
-from workflows.states import BY_APPLICANT, Action, TransitionError
+from workflows.states import BY_APPLICANT, Action
 
 # No 0/O or 1/I ambiguity can arise: references are digits after a fixed prefix.
 REFERENCE_DIGITS = 6
+# The jobs every submission queues: its receipt, then its checks.
+RECEIVED_JOBS = ("send_receipt", "check_submission")
+# What a draft no longer holds once submitted.
+_CLOSED_DRAFT = {"draft_data": None, "resume_token_hash": None, "expires_at": None}
 
 
 def next_reference(session: Session, prefix: str, now: datetime) -> str:
     """Hand out the next reference for the prefix and year, e.g. AIDE-2026-000123.
 
     One upsert statement: concurrent first submissions of a year cannot collide. The counter
-    row stays locked until the transaction ends, so callers take it last, just before the
-    commit (see `_finalise`): concurrent submissions queue for as short a time as possible.
+    row stays locked until the transaction ends, so callers take it when nothing is left but
+    one flush and the commit (see `_finalise`): concurrent submissions queue for as short a
+    time as possible, and a rollback gives the number back.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    counter = ReferenceCounter.__table__  # a Core statement: no ORM bulk-DML machinery
     statement = (
-        insert(ReferenceCounter)
+        insert(counter)
         .values(prefix=prefix, year=now.year, last_value=1)
         .on_conflict_do_update(
             index_elements=["prefix", "year"],
-            set_={"last_value": ReferenceCounter.last_value + 1},
+            set_={"last_value": counter.c.last_value + 1},
         )
-        .returning(ReferenceCounter.last_value)
+        .returning(counter.c.last_value)
     )
     number = session.execute(statement).scalar_one()
     return f"{prefix}-{now.year}-{number:0{REFERENCE_DIGITS}d}"
@@ -83,22 +89,56 @@ def submit_draft(
     answers: dict[str, Any],
     results: RuleResults,
     token: str | None,
-) -> bool:
-    """Turn a draft into a submission; the caller commits. False if it was already submitted.
+) -> None:
+    """Turn a draft into a submission; the caller commits.
 
-    The transition re-reads the draft under a lock, so two concurrent POSTs of the same draft
-    (a double click, two tabs) make exactly one submission with one reference.
+    The caller read the draft FOR UPDATE in this transaction (`bound_draft(lock=True)`), so
+    two concurrent POSTs of the same draft (a double click, two tabs) make exactly one
+    submission with one reference; a draft no longer in the draft state raises
+    TransitionError. After the reference counter, PostgreSQL writes the row, its audit event
+    and its jobs in one statement (forms_app.submit_statement); elsewhere the ORM writes the
+    same rows with one flush at the commit.
     """
-    try:
-        draft.apply(session, Action.SUBMIT, by=BY_APPLICANT)
-    except TransitionError:
-        return False  # submitted by another click or tab first: the row lock made us wait
-    draft.submit_token = token
-    draft.draft_data = None
-    draft.resume_token_hash = None
-    draft.expires_at = None
+    if session.get_bind().dialect.name == "postgresql":
+        columns = submitted_values(session, draft, definition, answers, results)
+        columns.update(_CLOSED_DRAFT, submit_token=token)
+        submit_statement.submit_draft(session, draft, columns, RECEIVED_JOBS)
+        return
+    draft.apply(session, Action.SUBMIT, by=BY_APPLICANT, locked=True)
+    for name, value in {**_CLOSED_DRAFT, "submit_token": token}.items():
+        setattr(draft, name, value)
     _finalise(session, draft, definition, answers, results)
-    return True
+
+
+def submitted_values(
+    session: Session,
+    submission: Submission,
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    results: RuleResults,
+) -> dict[str, Any]:
+    """The columns a submission takes when it is submitted, its reference (taken now) included.
+
+    The reference counter is taken without flushing what is pending, so the row lock it
+    holds until the commit covers one flush or statement (the submission, its event, its
+    jobs) and the commit.
+    """
+    now = utcnow()
+    prefix = definition.settings.get("reference_prefix") or "DEM"
+    with session.no_autoflush:
+        reference = next_reference(session, prefix, now)
+    email = _first_email(definition, answers) or submission.applicant_email
+    return {
+        "reference": reference,
+        "answers": answers,
+        "rule_results": results.to_json(),
+        "computed_amount": results.amount,
+        "priority": results.priority,
+        "applicant_email": email,
+        "submitted_at": now,
+        "last_activity_at": now,
+        "search_text": search.search_text(definition, answers, reference, email),
+    }
 
 
 def _finalise(
@@ -108,27 +148,12 @@ def _finalise(
     answers: dict[str, Any],
     results: RuleResults,
 ) -> None:
-    """Give the submission its answers, results, jobs and, last, its reference; no commit.
-
-    The submission (with its id) and everything else are written first; the reference
-    counter is taken last, so its row lock is held for one UPDATE and the commit only.
-    """
-    now = utcnow()
-    submission.answers = answers
-    submission.rule_results = results.to_json()
-    submission.computed_amount = results.amount
-    submission.priority = results.priority
-    submission.applicant_email = _first_email(definition, answers) or submission.applicant_email
-    submission.submitted_at = now
-    submission.last_activity_at = now
-    outbox.add(session, "send_receipt", submission_id=submission.id)
-    outbox.add(session, "check_submission", submission_id=submission.id)
-    session.flush()
-    prefix = definition.settings.get("reference_prefix") or "DEM"
-    submission.reference = next_reference(session, prefix, now)
-    submission.search_text = search.search_text(
-        definition, answers, submission.reference, submission.applicant_email
-    )
+    """Give the submission its reference, answers, results and jobs; no commit."""
+    columns = submitted_values(session, submission, definition, answers, results)
+    for name, value in columns.items():
+        setattr(submission, name, value)
+    for job in RECEIVED_JOBS:
+        outbox.add(session, job, submission_id=submission.id)
 
 
 def new_attachment(field_key: str, item: CheckedFile) -> Attachment:

@@ -36,13 +36,15 @@ def apply(
     *,
     by: str = states.BY_AGENT,
     reason: str | None = None,
+    locked: bool = False,
 ) -> Event:
     """Move `submission` along `action` and add its audit event; the caller commits.
 
     The row is re-read under a lock first, so two concurrent requests cannot both take a
-    transition from the same state (SQLite already serialises writers with BEGIN IMMEDIATE).
+    transition from the same state (SQLite already serialises writers with BEGIN IMMEDIATE);
+    `locked` says the caller already read it FOR UPDATE in this transaction.
     """
-    if inspect(submission).persistent:
+    if inspect(submission).persistent and not locked:
         session.flush()  # keep this transaction's own changes across the locked re-read
         session.refresh(submission, attribute_names=["state"], with_for_update=True)
     from_state = submission.state

@@ -275,3 +275,37 @@ def test_budget_totals_in_one_query(app, users):
         "remaining": 930_000,
     }
     assert len(statements) == 1
+
+
+def test_a_batch_keeps_a_running_total_of_the_envelope(app, users):
+    """Each approval counts the ones before it in the batch; the form is summed only once."""
+    amounts = [90_000] * 10 + [100_001, 100_000]  # the 11th passes what is left, the 12th fits
+    references = [make_request(app, a, email=f"lot{i}@example.nc") for i, a in enumerate(amounts)]
+    for reference in references:
+        to_proposed(app, users, reference)
+    statements = []
+    with app.test_request_context():
+        db = get_session()
+        approver = db.get(User, users["approver"])
+        items = []
+        for reference in references:
+            found = db.scalar(select(Submission).where(Submission.reference == reference))
+            items.append((found, found.revision))
+        engine = db.get_bind()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            results = casework.batch_approve(db, items, approver)
+            db.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    errors = [error for _, error in results]
+    assert errors[:10] == [None] * 10 and errors[11] is None
+    assert format_xpf(100_000) in errors[10] and format_xpf(100_001) in errors[10]
+    states = [row(app, reference).state for reference in references]
+    assert states == ["approved"] * 10 + ["proposed", "approved"]
+    with app.app_context():
+        form = get_session().scalar(select(Form))
+        assert budget.totals(get_session(), form)["remaining"] == 0
+    sums = [s for s in statements if "sum(" in s.lower()]
+    assert len(sums) == 1, sums  # the envelope is summed once for the whole batch

@@ -2,12 +2,14 @@
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from forms_app.db import get_session
-from forms_app.models import Submission
+from forms_app.models import Event, OutboxMessage, OutboxStatus, Submission
 from tests.support import publish_form, submit_answers
+from workflows.queue import get_queue
 
 FIELDS = [{"key": "nom", "type": "text", "label": "Nom", "required": True}]
 
@@ -102,3 +104,42 @@ def test_concurrent_replays_make_one_submission(app, client):
 def get_reference(app) -> str:
     with app.app_context():
         return get_session().scalar(select(Submission.reference))
+
+
+def test_the_final_post_writes_the_request_its_event_and_its_jobs_together(app, client):
+    """What one submit writes, on either database (PostgreSQL writes it in one statement)."""
+    slug = publish_form(app, FIELDS)
+    token = token_of(check_page(client, slug))
+    with app.app_context():
+        draft = get_session().scalar(select(Submission))
+        draft_id, revision = draft.id, draft.revision
+    response = client.post(f"/demarches/{slug}/verification", data={"_jeton": token})
+    assert response.status_code == 302
+
+    with app.app_context():
+        db = get_session()
+        found = db.get(Submission, draft_id)
+        assert found.state == "submitted" and found.submit_token == token
+        assert re.fullmatch(r"ESSAI-\d{4}-000001", found.reference)
+        assert found.answers == {"nom": "Wamytan"} and found.revision == revision + 1
+        assert found.draft_data is None and found.resume_token_hash is None
+        assert found.expires_at is None
+        assert found.submitted_at == found.last_activity_at is not None
+        assert found.reference.lower() in found.search_text and "wamytan" in found.search_text
+        assert found.rule_results["eligible"] is True
+        events = db.scalars(select(Event).where(Event.subject_id == draft_id)).all()
+        submitted = [e for e in events if e.action == "submit"]
+        assert [(e.subject_type, e.from_state, e.to_state, e.actor_id, e.details)
+                for e in submitted] == [
+            ("submission", "draft", "submitted", None, {"by": "applicant"})
+        ]  # fmt: skip
+        assert abs(submitted[0].created_at - found.submitted_at) < timedelta(seconds=5)
+        jobs = db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(m.job, m.args, m.status, m.attempts) for m in jobs] == [
+            ("send_receipt", {"submission_id": draft_id}, OutboxStatus.ENQUEUED, 0),
+            ("check_submission", {"submission_id": draft_id}, OutboxStatus.ENQUEUED, 0),
+        ]
+        for stamp in [m.enqueued_at for m in jobs] + [m.created_at for m in jobs]:
+            assert abs(stamp - found.submitted_at) < timedelta(seconds=5)
+    queued = get_queue(app).job_ids  # pushed to RQ right after the commit
+    assert sorted(queued) == sorted(f"outbox-{m.id}" for m in jobs)

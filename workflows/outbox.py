@@ -28,6 +28,7 @@ from workflows.queue import RUN_OUTBOX_MESSAGE, get_queue, get_redis
 log = logging.getLogger(__name__)
 
 _NEW_MESSAGES = "guichet.outbox.new"
+_WRITTEN_CLAIMED = "guichet.outbox.written"
 _UNREACHABLE, _FAILED = "Redis unreachable", "Push failed"
 _LIVE_RQ_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
@@ -59,6 +60,12 @@ def add(session: Session, job: str, **args) -> OutboxMessage:
     return message
 
 
+def written_claimed(session: Session, rows: Iterable[tuple[int, str]]) -> None:
+    """Push these (id, job) rows after the commit: a statement wrote them already `enqueued`
+    in the caller's transaction (see forms_app.submit_statement), as `add`'s hook does."""
+    session.info.setdefault(_WRITTEN_CLAIMED, []).extend(rows)
+
+
 def watch(factory: sessionmaker, app: Flask) -> None:
     """Claim the messages a session wrote in its own commit, and push them right after it."""
 
@@ -75,13 +82,14 @@ def watch(factory: sessionmaker, app: Flask) -> None:
     def _after_commit(session: Session) -> None:
         if session.in_nested_transaction():
             return  # a savepoint was released: the real commit comes later
-        messages = session.info.pop(_NEW_MESSAGES, None)
-        if messages:
-            claimed = [
-                (inspect(m).identity[0], m.job)
-                for m in messages
-                if inspect(m).identity and m.status is OutboxStatus.ENQUEUED
-            ]
+        messages = session.info.pop(_NEW_MESSAGES, None) or ()
+        claimed = [
+            (inspect(m).identity[0], m.job)
+            for m in messages
+            if inspect(m).identity and m.status is OutboxStatus.ENQUEUED
+        ]
+        claimed.extend(session.info.pop(_WRITTEN_CLAIMED, ()))
+        if claimed:
             push(app, claimed)
 
     @event.listens_for(factory, "after_rollback")
@@ -89,6 +97,7 @@ def watch(factory: sessionmaker, app: Flask) -> None:
         if session.in_nested_transaction():
             return  # only a savepoint: rows it added are gone, the others will be committed
         session.info.pop(_NEW_MESSAGES, None)
+        session.info.pop(_WRITTEN_CLAIMED, None)
 
 
 def dispatch(app: Flask, ids: Iterable[int] | None = None) -> int:

@@ -151,14 +151,14 @@ def load(data: dict | str | bytes) -> FormDefinition:
 _LOADED: BoundedCache[FormDefinition] = BoundedCache()
 
 
-def load_version(sha256: str, data: dict) -> FormDefinition:
-    """Load a published (immutable) definition once per content hash, then reuse it."""
-    return _LOADED.get_or_build(sha256, lambda: load(data))
-
-
 def of_version(version) -> FormDefinition:
-    """The definition of a FormVersion (or anything with `sha256` and `definition`)."""
-    return load_version(version.sha256, version.definition)
+    """The definition of a FormVersion (or anything with `sha256` and `definition`).
+
+    A published definition is immutable: it is loaded once per content hash, then reused;
+    `definition` is read only when this content hash is not loaded yet: a query may defer
+    that column (the JSON of a whole form) and pay for it once per process.
+    """
+    return _LOADED.get_or_build(version.sha256, lambda: load(version.definition))
 
 
 def _schema_message(error) -> str:

@@ -113,12 +113,32 @@ def page_errors(form: DefinitionForm, page: PageDef) -> list[tuple[str, str]]:
     ]
 
 
-def bound_draft(db: Session, form: Form) -> Submission | None:
-    """The live draft this browser is filling for the form, if any."""
+def bound_draft(db: Session, form: Form, *, lock: bool = False) -> Submission | None:
+    """The live draft this browser is filling for the form, if any.
+
+    `lock` reads its row FOR UPDATE (submitting: a concurrent click waits, then finds it
+    submitted).
+    """
     draft_id = session.get(SESSION_DRAFTS, {}).get(form.slug)
-    if draft_id is not None:  # the draft and its files in one query (every page reads both)
-        db.get(Submission, draft_id, options=[joinedload(Submission.attachments)])
-    return drafts.get_open(db, draft_id, form)
+    if draft_id is None:
+        return None
+    draft = db.get(  # the draft and its files in one query (every page reads both)
+        Submission,
+        draft_id,
+        options=[joinedload(Submission.attachments)],
+        with_for_update={"of": Submission} if lock else None,
+    )
+    return drafts.live(draft, form)
+
+
+def submitted_reference(db: Session, form: Form) -> str | None:
+    """The reference of the draft this browser filled for the form, once it is submitted.
+
+    Read from the session's identity map when `bound_draft` has just loaded it.
+    """
+    draft_id = session.get(SESSION_DRAFTS, {}).get(form.slug)
+    found = db.get(Submission, draft_id) if draft_id is not None else None
+    return found.reference if found is not None and found.form_id == form.id else None
 
 
 def bind(draft: Submission, form: Form) -> None:

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload
 
 from forms_app.db import get_session, utcnow
-from forms_app.models import Form, FormStatus
+from forms_app.models import Form, FormStatus, FormVersion
 
 
 def published_form(slug: str) -> Form:
@@ -13,7 +13,9 @@ def published_form(slug: str) -> Form:
     form = get_session().scalar(
         select(Form)
         .where(Form.slug == slug)
-        .options(defer(Form.draft), joinedload(Form.current_version))  # one query, no draft JSON
+        # One query; neither the builder's draft nor the version's definition (JSON read once
+        # per process and content hash by definitions.of_version).
+        .options(defer(Form.draft), joinedload(Form.current_version).defer(FormVersion.definition))
     )
     if form is None or form.current_version is None or form.status is FormStatus.ARCHIVED:
         abort(404)

@@ -25,11 +25,13 @@ from forms_app.public.filling_state import (
     hidden_by_other_pages,
     page_errors,
     page_keys,
+    submitted_reference,
 )
 from forms_app.public.lookup import not_open_page, published_form
 from forms_app.public.views import acknowledged
 from forms_app.security import csrf, csrf_valid
 from forms_app.submissions import reference_of_token, submit_draft
+from workflows.states import TransitionError
 
 EXPIRED = (
     "Votre session a expiré. Vos réponses sur cette page ont été conservées : "
@@ -37,11 +39,11 @@ EXPIRED = (
 )
 
 
-def _filling(slug: str, create: bool = False):
+def _filling(slug: str, create: bool = False, lock: bool = False):
     """(Filling, None), or (None, the response to give instead)."""
     form = published_form(slug)
     db = get_session()
-    draft = bound_draft(db, form)
+    draft = bound_draft(db, form, lock=lock)
     if not extensions.accepts_draft(form, draft, utcnow()):
         return None, not_open_page(form)
     if draft is None:
@@ -191,17 +193,16 @@ def _check_page(filling: Filling, status: int = 200, notice: str | None = None):
 @csrf.exempt
 @bp.post("/demarches/<slug>/verification")
 def submit(slug: str):
-    """Submit the draft: once, whatever the number of clicks or replays."""
+    """Submit the draft: once, whatever the number of clicks or replays.
+
+    The draft is read FOR UPDATE: a second click (or a replay, or another tab) waits for the
+    first to commit, then finds the draft submitted and gets the same acknowledgement.
+    """
     token = posted_token()
     db = get_session()
-    already = reference_of_token(db, token)
-    if already is not None:  # a double click or a replayed POST: the same answer again
-        return acknowledged(slug, already)
-    filling, response = _filling(slug)
+    filling, response = _filling(slug, lock=True)
     if response is not None:
-        # A replay of this POST may have committed since the first look: the draft is gone.
-        already = reference_of_token(db, token)
-        return acknowledged(slug, already) if already is not None else response
+        return _already_submitted(db, slug, token) or response
     if not csrf_valid():
         notice = _("Votre session a expiré. Vos réponses sont enregistrées : envoyez à nouveau.")
         return _check_page(filling, status=400, notice=notice)
@@ -214,17 +215,19 @@ def submit(slug: str):
         return _check_page(filling)
     draft = filling.draft
     try:
-        done = submit_draft(db, draft, filling.definition, web_form.answers, results, token)
+        submit_draft(db, draft, filling.definition, web_form.answers, results, token)
         db.commit()
-    except IntegrityError:
-        db.rollback()  # the same POST, replayed concurrently, committed first
-        done = False
-    if not done:
-        db.rollback()
-        db.refresh(draft)
-        if draft.reference is None:
-            return redirect(url_for("public.fill", slug=slug))
+    except (IntegrityError, TransitionError):
+        db.rollback()  # the same POST, replayed through another session, committed first
+        return _already_submitted(db, slug, token) or redirect(url_for("public.fill", slug=slug))
     return acknowledged(slug, draft.reference)
+
+
+def _already_submitted(db, slug: str, token: str | None):
+    """The acknowledgement again if this browser's draft, or this POST, was submitted."""
+    form = published_form(slug)
+    reference = submitted_reference(db, form) or reference_of_token(db, token)
+    return acknowledged(slug, reference) if reference is not None else None
 
 
 def _merged(filling: Filling, keys: list[str]):
