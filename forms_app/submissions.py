@@ -1,9 +1,10 @@
 """Receive a submission: pin the version, store answers, rule results and files, audit it."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,20 +34,24 @@ def next_reference(session: Session, prefix: str, now: datetime) -> str:
     one flush and the commit (see `_finalise`): concurrent submissions queue for as short a
     time as possible, and a rollback gives the number back.
     """
-    dialect = session.get_bind().dialect.name
+    statement = _counter_statement(session.get_bind().dialect.name)
+    number = session.execute(statement, {"counter_prefix": prefix, "counter_year": now.year})
+    return f"{prefix}-{now.year}-{number.scalar_one():0{REFERENCE_DIGITS}d}"
+
+
+@cache
+def _counter_statement(dialect: str):
+    """The counter's upsert for this dialect, built once (a Core statement: no ORM DML)."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    counter = ReferenceCounter.__table__  # a Core statement: no ORM bulk-DML machinery
-    statement = (
+    counter = ReferenceCounter.__table__
+    return (
         insert(counter)
-        .values(prefix=prefix, year=now.year, last_value=1)
+        .values(prefix=bindparam("counter_prefix"), year=bindparam("counter_year"), last_value=1)
         .on_conflict_do_update(
-            index_elements=["prefix", "year"],
-            set_={"last_value": counter.c.last_value + 1},
+            index_elements=["prefix", "year"], set_={"last_value": counter.c.last_value + 1}
         )
         .returning(counter.c.last_value)
     )
-    number = session.execute(statement).scalar_one()
-    return f"{prefix}-{now.year}-{number:0{REFERENCE_DIGITS}d}"
 
 
 def submit(
