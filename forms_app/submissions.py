@@ -15,11 +15,10 @@ from forms_app.formdefs.definition import FormDefinition
 from forms_app.formdefs.files import CheckedFile
 from forms_app.formdefs.rules import RuleResults
 from forms_app.models import Attachment, Form, FormVersion, ReferenceCounter, Submission
+from forms_app.models.submission import REFERENCE_DIGITS
 from workflows import outbox
 from workflows.states import BY_APPLICANT, Action
 
-# No 0/O or 1/I ambiguity can arise: references are digits after a fixed prefix.
-REFERENCE_DIGITS = 6
 # The jobs every submission queues: its receipt, then its checks.
 RECEIVED_JOBS = ("send_receipt", "check_submission")
 # What a draft no longer holds once submitted.
@@ -31,12 +30,13 @@ def next_reference(session: Session, prefix: str, now: datetime) -> str:
 
     One upsert statement: concurrent first submissions of a year cannot collide. The counter
     row stays locked until the transaction ends, so callers take it when nothing is left but
-    one flush and the commit (see `_finalise`): concurrent submissions queue for as short a
-    time as possible, and a rollback gives the number back.
+    one flush and the commit (see `_finalise`; on PostgreSQL a draft's submit statement
+    embeds the same upsert): concurrent submissions queue for as short a time as possible,
+    and a rollback gives the number back.
     """
     statement = _counter_statement(session.get_bind().dialect.name)
     number = session.execute(statement, {"counter_prefix": prefix, "counter_year": now.year})
-    return f"{prefix}-{now.year}-{number.scalar_one():0{REFERENCE_DIGITS}d}"
+    return reference(prefix, now.year, number.scalar_one())
 
 
 @cache
@@ -97,17 +97,18 @@ def submit_draft(
 ) -> None:
     """Turn a draft into a submission; the caller commits.
 
-    The caller read the draft FOR UPDATE in this transaction (`bound_draft(lock=True)`), so
+    The caller read the draft FOR UPDATE in this transaction (`form_and_draft(lock=True)`), so
     two concurrent POSTs of the same draft (a double click, two tabs) make exactly one
     submission with one reference; a draft no longer in the draft state raises
-    TransitionError. After the reference counter, PostgreSQL writes the row, its audit event
-    and its jobs in one statement (forms_app.submit_statement); elsewhere the ORM writes the
-    same rows with one flush at the commit.
+    TransitionError. PostgreSQL takes the reference and writes the row, its audit event and
+    its jobs in one statement (forms_app.submit_statement); elsewhere the reference counter's
+    upsert comes first, then the ORM writes the same rows with one flush at the commit.
     """
     if session.get_bind().dialect.name == "postgresql":
-        columns = submitted_values(session, draft, definition, answers, results)
+        columns = answer_columns(draft, definition, answers, results)
         columns.update(_CLOSED_DRAFT, submit_token=token)
-        submit_statement.submit_draft(session, draft, columns, RECEIVED_JOBS)
+        prefix = reference_prefix(definition)
+        submit_statement.submit_draft(session, draft, columns, prefix, RECEIVED_JOBS)
         return
     draft.apply(session, Action.SUBMIT, by=BY_APPLICANT, locked=True)
     for name, value in {**_CLOSED_DRAFT, "submit_token": token}.items():
@@ -115,26 +116,20 @@ def submit_draft(
     _finalise(session, draft, definition, answers, results)
 
 
-def submitted_values(
-    session: Session,
+def answer_columns(
     submission: Submission,
     definition: FormDefinition,
     answers: dict[str, Any],
     results: RuleResults,
 ) -> dict[str, Any]:
-    """The columns a submission takes when it is submitted, its reference (taken now) included.
+    """The columns a submission takes when it is submitted, but its reference.
 
-    The reference counter is taken without flushing what is pending, so the row lock it
-    holds until the commit covers one flush or statement (the submission, its event, its
-    jobs) and the commit.
+    `search_text` holds the answers' part of the search text: the reference goes first
+    (see `with_reference`).
     """
     now = utcnow()
-    prefix = definition.settings.get("reference_prefix") or "DEM"
-    with session.no_autoflush:
-        reference = next_reference(session, prefix, now)
     email = _first_email(definition, answers) or submission.applicant_email
     return {
-        "reference": reference,
         "answers": answers,
         "rule_results": results.to_json(),
         "computed_amount": results.amount,
@@ -142,8 +137,27 @@ def submitted_values(
         "applicant_email": email,
         "submitted_at": now,
         "last_activity_at": now,
-        "search_text": search.search_text(definition, answers, reference, email),
+        "search_text": search.search_text(definition, answers, None, email),
     }
+
+
+def with_reference(columns: dict[str, Any], reference: str) -> dict[str, Any]:
+    """`columns` (from `answer_columns`) completed with the reference, first in the search text.
+
+    PostgreSQL's statement (forms_app.submit_statement) composes the same text in SQL.
+    """
+    text = " ".join(part for part in (reference.lower(), columns["search_text"]) if part)
+    return {**columns, "reference": reference, "search_text": text[: search.TEXT_MAX]}
+
+
+def reference_prefix(definition: FormDefinition) -> str:
+    """The form's reference prefix: two to eight capitals (the definition schema's rule)."""
+    return definition.settings.get("reference_prefix") or "DEM"
+
+
+def reference(prefix: str, year: int, number: int) -> str:
+    """A reference, e.g. AIDE-2026-000123 (at least six digits)."""
+    return f"{prefix}-{year}-{number:0{REFERENCE_DIGITS}d}"
 
 
 def _finalise(
@@ -153,8 +167,16 @@ def _finalise(
     answers: dict[str, Any],
     results: RuleResults,
 ) -> None:
-    """Give the submission its reference, answers, results and jobs; no commit."""
-    columns = submitted_values(session, submission, definition, answers, results)
+    """Give the submission its reference, answers, results and jobs; no commit.
+
+    The reference counter is taken without flushing what is pending, so the row lock it
+    holds until the commit covers one flush (the submission, its event, its jobs) and the
+    commit.
+    """
+    columns = answer_columns(submission, definition, answers, results)
+    with session.no_autoflush:
+        taken = next_reference(session, reference_prefix(definition), columns["submitted_at"])
+    columns = with_reference(columns, taken)
     for name, value in columns.items():
         setattr(submission, name, value)
     for job in RECEIVED_JOBS:

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from forms_app.db import get_session
-from forms_app.models import Event, OutboxMessage, OutboxStatus, Submission
+from forms_app import search
+from forms_app.db import get_session, utcnow
+from forms_app.formdefs import definition as definitions
+from forms_app.models import Event, OutboxMessage, OutboxStatus, ReferenceCounter, Submission
 from tests.support import publish_form, submit_answers
 from workflows.queue import get_queue
 
@@ -125,7 +127,13 @@ def test_the_final_post_writes_the_request_its_event_and_its_jobs_together(app, 
         assert found.draft_data is None and found.resume_token_hash is None
         assert found.expires_at is None
         assert found.submitted_at == found.last_activity_at is not None
-        assert found.reference.lower() in found.search_text and "wamytan" in found.search_text
+        definition = definitions.of_version(found.form_version)
+        assert found.search_text == search.search_text(
+            definition, found.answers, found.reference, found.applicant_email
+        )  # on PostgreSQL the statement puts the reference first itself
+        assert (
+            found.search_text.startswith(found.reference.lower()) and "wamytan" in found.search_text
+        )
         assert found.rule_results["eligible"] is True
         events = db.scalars(select(Event).where(Event.subject_id == draft_id)).all()
         submitted = [e for e in events if e.action == "submit"]
@@ -143,3 +151,14 @@ def test_the_final_post_writes_the_request_its_event_and_its_jobs_together(app, 
             assert abs(stamp - found.submitted_at) < timedelta(seconds=5)
     queued = get_queue(app).job_ids  # pushed to RQ right after the commit
     assert sorted(queued) == sorted(f"outbox-{m.id}" for m in jobs)
+
+
+def test_a_reference_past_999999_keeps_every_digit(app, client):
+    slug = publish_form(app, FIELDS)
+    token = token_of(check_page(client, slug))
+    with app.app_context():
+        db = get_session()
+        db.add(ReferenceCounter(prefix="ESSAI", year=utcnow().year, last_value=999_999))
+        db.commit()
+    assert client.post(f"/demarches/{slug}/verification", data={"_jeton": token}).status_code == 302
+    assert get_reference(app) == f"ESSAI-{utcnow().year}-1000000"

@@ -130,6 +130,11 @@ class Attachment(Base):
     message: Mapped["Message | None"] = relationship(back_populates="attachments")  # noqa: F821
 
 
+# References are PREFIX-YEAR-NNNNNN: digits after a fixed prefix (no 0/O or 1/I ambiguity),
+# at least this many.
+REFERENCE_DIGITS = 6
+
+
 class ReferenceCounter(Base):
     """The last reference number handed out per prefix and year (AIDE-2026-000123)."""
 

@@ -7,7 +7,8 @@ only the errors of the page on screen are shown.
 from dataclasses import dataclass
 
 from flask import session, url_for
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import Session, contains_eager, joinedload
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from forms_app import drafts
@@ -18,6 +19,7 @@ from forms_app.formdefs.definition import FormDefinition, PageDef
 from forms_app.formdefs.fields import UploadField
 from forms_app.formdefs.wtform import DefinitionForm, form_class
 from forms_app.models import Form, FormVersion, Submission
+from forms_app.public.lookup import FORM_COLUMNS, published, published_form
 
 SESSION_DRAFTS = "drafts"
 
@@ -113,28 +115,38 @@ def page_errors(form: DefinitionForm, page: PageDef) -> list[tuple[str, str]]:
     ]
 
 
-def bound_draft(db: Session, form: Form, *, lock: bool = False) -> Submission | None:
-    """The live draft this browser is filling for the form, if any.
+def form_and_draft(db: Session, slug: str, *, lock: bool = False) -> tuple[Form, Submission | None]:
+    """The published form at `slug` (else 404) and the live draft this browser fills, if any.
 
-    `lock` reads its row FOR UPDATE (submitting: a concurrent click waits, then finds it
-    submitted).
+    When the session holds a draft for the form, one query reads the draft, its files, the
+    form and its current version (every page needs all four). `lock` reads the draft's row
+    FOR UPDATE (submitting: a concurrent click waits, then finds it submitted).
     """
-    draft_id = session.get(SESSION_DRAFTS, {}).get(form.slug)
+    draft_id = session.get(SESSION_DRAFTS, {}).get(slug)
     if draft_id is None:
-        return None
-    draft = db.get(  # the draft and its files in one query (every page reads both)
-        Submission,
-        draft_id,
-        options=[joinedload(Submission.attachments)],
-        with_for_update={"of": Submission} if lock else None,
+        return published_form(slug), None
+    statement = (
+        select(Submission)
+        .join(Submission.form)
+        .where(Submission.id == draft_id, Form.slug == slug)
+        .options(
+            joinedload(Submission.attachments),
+            contains_eager(Submission.form).options(*FORM_COLUMNS),
+        )
     )
-    return drafts.live(draft, form)
+    if lock:
+        statement = statement.with_for_update(of=Submission)
+    draft = db.scalars(statement).unique().one_or_none()
+    if draft is None:  # gone, or another form's
+        return published_form(slug), None
+    form = published(draft.form)
+    return form, drafts.live(draft, form)
 
 
 def submitted_reference(db: Session, form: Form) -> str | None:
     """The reference of the draft this browser filled for the form, once it is submitted.
 
-    Read from the session's identity map when `bound_draft` has just loaded it.
+    Read from the session's identity map when `form_and_draft` has just loaded it.
     """
     draft_id = session.get(SESSION_DRAFTS, {}).get(form.slug)
     found = db.get(Submission, draft_id) if draft_id is not None else None

@@ -7,16 +7,20 @@ from sqlalchemy.orm import defer, joinedload
 from forms_app.db import get_session, utcnow
 from forms_app.models import Form, FormStatus, FormVersion
 
+# A form as the public pages read it, with its current version in the same query; neither
+# the builder's draft nor the version's definition (JSON read once per process and content
+# hash by definitions.of_version).
+FORM_COLUMNS = (defer(Form.draft), joinedload(Form.current_version).defer(FormVersion.definition))
+
 
 def published_form(slug: str) -> Form:
     """The form at this address, if it was ever published and is not archived; else 404."""
-    form = get_session().scalar(
-        select(Form)
-        .where(Form.slug == slug)
-        # One query; neither the builder's draft nor the version's definition (JSON read once
-        # per process and content hash by definitions.of_version).
-        .options(defer(Form.draft), joinedload(Form.current_version).defer(FormVersion.definition))
-    )
+    form = get_session().scalar(select(Form).where(Form.slug == slug).options(*FORM_COLUMNS))
+    return published(form)
+
+
+def published(form: Form | None) -> Form:
+    """`form` if it was ever published and is not archived; else 404."""
     if form is None or form.current_version is None or form.status is FormStatus.ARCHIVED:
         abort(404)
     return form

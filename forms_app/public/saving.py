@@ -10,7 +10,7 @@ from forms_app import drafts
 from forms_app.db import get_session, utcnow
 from forms_app.draft_notices import send_resume_link
 from forms_app.public import bp
-from forms_app.public.filling_state import Filling, bind, bound_draft
+from forms_app.public.filling_state import Filling, bind, form_and_draft
 from forms_app.public.lookup import published_form
 from forms_app.public.space_access import EMAIL_KEY
 
@@ -29,9 +29,8 @@ class SaveForm(FlaskForm):
 @bp.route("/demarches/<slug>/enregistrer", methods=["GET", "POST"])
 def save_for_later(slug: str):
     """Send the applicant a link to their draft; the draft is already saved."""
-    form = published_form(slug)
     db = get_session()
-    draft = bound_draft(db, form)
+    form, draft = form_and_draft(db, slug)
     if draft is None:
         return redirect(url_for("public.fill", slug=slug))
     save_form = SaveForm(data={"email": draft.applicant_email})

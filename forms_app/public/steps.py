@@ -21,7 +21,7 @@ from forms_app.public.filling import apply_group_action, posted_token, submit_to
 from forms_app.public.filling_state import (
     Filling,
     bind,
-    bound_draft,
+    form_and_draft,
     hidden_by_other_pages,
     page_errors,
     page_keys,
@@ -41,9 +41,8 @@ EXPIRED = (
 
 def _filling(slug: str, create: bool = False, lock: bool = False):
     """(Filling, None), or (None, the response to give instead)."""
-    form = published_form(slug)
     db = get_session()
-    draft = bound_draft(db, form, lock=lock)
+    form, draft = form_and_draft(db, slug, lock=lock)
     if not extensions.accepts_draft(form, draft, utcnow()):
         return None, not_open_page(form)
     if draft is None:
@@ -270,8 +269,7 @@ def _store_uploads(db, filling: Filling, web_form, keys: list[str]) -> None:
 
 def _expired_page(slug: str, number: int):
     """The page again, filled with what was posted, a fresh token and a message; nothing saved."""
-    form = published_form(slug)
-    draft = bound_draft(get_session(), form)
+    form, draft = form_and_draft(get_session(), slug)
     if not extensions.accepts_draft(form, draft, utcnow()):
         return not_open_page(form)
     filling = Filling.of(form, draft or drafts.unsaved(form))

@@ -8,7 +8,7 @@ from forms_app.db import get_session, utcnow
 from forms_app.formdefs import definition as definitions
 from forms_app.models import Form, FormStatus
 from forms_app.public import bp
-from forms_app.public.filling_state import Filling, bind, bound_draft
+from forms_app.public.filling_state import Filling, bind, form_and_draft
 from forms_app.public.lookup import not_open_page, published_form
 from forms_app.submissions import get_by_reference
 
@@ -33,8 +33,7 @@ def index():
 @bp.get("/demarches/<slug>/")
 def fill(slug: str):
     """A form's start page: what it is for, until when, and a button to start or go on."""
-    form = published_form(slug)
-    draft = bound_draft(get_session(), form)
+    form, draft = form_and_draft(get_session(), slug)
     if not extensions.accepts_draft(form, draft, utcnow()):
         return not_open_page(form)
     version = form.current_version
@@ -48,9 +47,8 @@ def fill(slug: str):
 @bp.post("/demarches/<slug>/")
 def start(slug: str):
     """Start a draft (or go on with this browser's draft) and open its first page."""
-    form = published_form(slug)
     db = get_session()
-    draft = bound_draft(db, form)
+    form, draft = form_and_draft(db, slug)
     if not extensions.accepts_draft(form, draft, utcnow()):
         return not_open_page(form)
     if draft is None:
