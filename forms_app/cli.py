@@ -34,6 +34,7 @@ DEMO_USERS = [
 
 def init_app(app: Flask) -> None:
     from forms_app import pki_cli
+    from forms_app.audit_cli import audit_cli
     from forms_app.forms_cli import forms_cli
     from forms_app.ops_cli import ops_cli
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     pki_cli.init_app(app)
     app.cli.add_command(ops_cli)
+    app.cli.add_command(audit_cli)
 
 
 def alembic_config(app: Flask) -> AlembicConfig:

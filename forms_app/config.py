@@ -91,6 +91,8 @@ class Config:
     CLOSING_REMINDER_HOURS = 48
     # Seconds between two passes of the draft sweep (expiry, warnings, reminders).
     DRAFT_SWEEP_INTERVAL = 300
+    # Seconds between two seals of the audit log's new events (forms_app.audit_chain).
+    AUDIT_SEAL_INTERVAL = 10
 
     # Casework: a request untouched this many days is overdue; its agents get a reminder.
     OVERDUE_AFTER_DAYS = 5

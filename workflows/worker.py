@@ -63,6 +63,7 @@ def dispatch_forever(interval: float, parent: int | None = None) -> None:
     app = create_app()
     log.info("outbox dispatcher started (every %.1fs)", interval)
     next_sweep = next_reminders = next_beat = next_prune = next_detect = time.monotonic()
+    next_seal = time.monotonic()
     source = f"{socket.gethostname()}:{os.getpid()}"
     parent = parent or os.getppid()
     while os.getppid() == parent:  # a worker killed with -9 leaves no dispatcher behind
@@ -86,7 +87,21 @@ def dispatch_forever(interval: float, parent: int | None = None) -> None:
         if time.monotonic() >= next_detect:
             next_detect = time.monotonic() + app.config["OUTAGE_DETECT_INTERVAL"]
             propose_extensions(app)
+        if time.monotonic() >= next_seal:
+            next_seal = time.monotonic() + app.config["AUDIT_SEAL_INTERVAL"]
+            seal_audit_log(app)
         time.sleep(interval)
+
+
+def seal_audit_log(app) -> None:
+    """Seal the audit log's new events; never raise (the next pass seals what is left)."""
+    from forms_app import audit_chain
+    from forms_app.db import get_db
+
+    try:
+        audit_chain.seal_all(get_db(app).sessionmaker)
+    except Exception:
+        log.exception("audit seal failed; retrying at the next pass")
 
 
 def beat(app, source: str) -> None:
