@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms_app import passwords
 from forms_app.db import utcnow
 from forms_app.models import Role, User
 
@@ -38,8 +39,9 @@ def create_user(
     email = User.normalise_email(email)
     if "@" not in email:
         raise AccountError(f"Invalid e-mail address: {email!r}")
-    if len(password) < min_length:
-        raise AccountError(f"The password must have at least {min_length} characters.")
+    refused = passwords.problem(password, min_length=min_length, email=email, name=name)
+    if refused:
+        raise AccountError(refused)
     if not roles:
         raise AccountError("A staff user needs at least one role.")
     if session.scalar(select(User.id).where(User.email == email)) is not None:

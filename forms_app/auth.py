@@ -1,9 +1,11 @@
 """Staff sign-in and sign-out."""
 
 import logging
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -14,11 +16,15 @@ from wtforms.validators import DataRequired, Email, Length
 
 from forms_app.accounts import LoginOutcome, authenticate
 from forms_app.db import get_session
+from forms_app.limiter import limit_from_config
 from forms_app.models import User
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/agents")
 login_manager = LoginManager()
+LAST_SEEN_KEY = "staff_seen"
+# The last-seen time is rewritten at most this often (not a new cookie on every request).
+SEEN_RESOLUTION = 60
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +32,32 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Connectez-vous pour accéder à l’espace agents.")
     login_manager.session_protection = "strong"
+    app.before_request(_sign_out_when_idle)
+
+
+def _sign_out_when_idle():
+    """Sign out staff idle for STAFF_IDLE_MINUTES; remember the activity of the others."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    seen = flask_session.get(LAST_SEEN_KEY, 0)
+    if now - seen > current_app.config["STAFF_IDLE_MINUTES"] * 60:
+        log.info("staff session ended after inactivity: user %s", current_user.id)
+        logout_user()
+        flask_session.clear()
+        flash(
+            _(
+                "Vous avez été déconnecté après %(minutes)d minutes d’inactivité. "
+                "Reconnectez-vous pour continuer.",
+                minutes=current_app.config["STAFF_IDLE_MINUTES"],
+            ),
+            "info",
+        )
+        target = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=target))
+    if now - seen >= SEEN_RESOLUTION:
+        flask_session[LAST_SEEN_KEY] = now
+    return None
 
 
 @login_manager.user_loader
@@ -66,6 +98,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
+@limit_from_config("LOGIN_RATE_LIMIT")
 def login():
     """Show the sign-in form and sign staff in."""
     if current_user.is_authenticated:
@@ -83,7 +116,9 @@ def login():
         )
         session.commit()
         if result.outcome is LoginOutcome.OK:
+            flask_session.clear()  # nothing from before the sign-in carries over (fixation)
             login_user(result.user)
+            flask_session[LAST_SEEN_KEY] = int(time.time())
             log.info("staff login: user %s", result.user.id)
             return redirect(_safe_next(request.args.get("next")))
         status = 401

@@ -151,6 +151,15 @@ class Config:
     # Rate limits (Flask-Limiter): storage defaults to REDIS_URL, memory when Redis is away.
     RATELIMIT_STORAGE_URI: str | None = None
     PROBLEM_REPORT_RATE_LIMIT = "5 per hour"
+    # Per client address, on top of each account's lockout (LOGIN_MAX_FAILURES).
+    LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
+    # E-mailed links (the applicant space's, a draft's): each request sends an e-mail.
+    MAGIC_LINK_RATE_LIMIT = "10 per hour"
+    # Final submits: generous (an office or a help desk submits for many people from one
+    # address), still a wall against a script.
+    SUBMIT_RATE_LIMIT = "30 per minute;600 per day"
+    # A signed-in staff member idle this long is signed out.
+    STAFF_IDLE_MINUTES = 30
     # Seconds the dashboards' figures are kept before being computed again.
     DASHBOARD_CACHE_SECONDS = 60
     # The open-data export of granted aids (SCDL "subventions"): who grants them. The

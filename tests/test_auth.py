@@ -150,7 +150,8 @@ def test_cli_creates_user_with_several_roles(app, runner):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--email", "x@example.nc", "--role", "agent", "--password", "short"], "at least 12"),
+        (["--email", "x@example.nc", "--role", "agent", "--password", "short"], "au moins 12"),
+        (["--email", "x@example.nc", "--role", "agent", "--password", "iloveyou2026"], "utilisés"),
         (["--email", "no-at-sign", "--role", "agent", "--password", "a-long-password"], "Invalid"),
         (["--email", "x@example.nc", "--role", "boss", "--password", "a-long-password"], "boss"),
     ],

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from forms_app import create_app
 from forms_app.db import get_db, get_session
-from forms_app.models import ProblemReport
+from forms_app.models import OutboxMessage, ProblemReport, Role, Submission
+from tests.support import PASSWORD, make_user, publish_form, submit_answers
 
 REPORT = "/signaler-un-probleme"
 DESCRIPTION = "La page ne s’affiche pas sur mon téléphone."
@@ -17,7 +18,13 @@ CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 
 @pytest.fixture
 def app_config(app_config):
-    return dict(app_config, PROBLEM_REPORT_RATE_LIMIT="2 per hour")
+    return dict(
+        app_config,
+        PROBLEM_REPORT_RATE_LIMIT="2 per hour",
+        LOGIN_RATE_LIMIT="3 per minute",
+        MAGIC_LINK_RATE_LIMIT="2 per hour",
+        SUBMIT_RATE_LIMIT="2 per minute",
+    )
 
 
 def stored(app) -> int:
@@ -65,8 +72,61 @@ def test_only_views_naming_a_limit_are_limited(app, client):
     for _ in range(5):
         assert client.get(REPORT).status_code == 200
         assert client.get("/").status_code == 200
-        response = client.post("/mon-espace/connexion", data={"email": "a@exemple.nc"})
-        assert response.status_code == 200
+        assert client.get("/mon-espace/connexion").status_code == 200  # only its POST is
+        assert client.post("/agents/deconnexion").status_code == 302
+
+
+def test_sign_in_attempts_beyond_the_limit_are_refused_before_any_check(app, client):
+    make_user(app, Role.AGENT)
+    attempts = [
+        client.post(
+            "/agents/connexion",
+            data={"email": "agent@example.nc", "password": "wrong"},
+            environ_base={"REMOTE_ADDR": "203.0.113.7"},
+        ).status_code
+        for _ in range(4)
+    ]
+    assert attempts == [401, 401, 401, 429]
+    refused = client.post(
+        "/agents/connexion",
+        data={"email": "agent@example.nc", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert refused.status_code == 429  # even the right password waits
+    assert client.get("/agents/").status_code == 302
+    other = client.post(
+        "/agents/connexion",
+        data={"email": "agent@example.nc", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.20"},
+    )
+    assert other.status_code == 302  # another address; the account was not locked by them
+
+
+def test_e_mailed_links_beyond_the_limit_send_nothing(app, client):
+    def ask() -> int:
+        return client.post(
+            "/mon-espace/connexion",
+            data={"email": "lea@exemple.nc"},
+            environ_base={"REMOTE_ADDR": "203.0.113.7"},
+        ).status_code
+
+    assert [ask(), ask(), ask()] == [200, 200, 429]
+    with app.app_context():
+        jobs = get_session().scalar(select(func.count()).select_from(OutboxMessage))
+    assert jobs == 0  # no such applicant: nothing sent either way, and the answer is the same
+
+
+def test_submits_beyond_the_limit_keep_the_draft(app):
+    slug = publish_form(app, [{"key": "nom", "type": "text", "label": "Nom", "required": True}])
+    statuses = []
+    for number in range(3):
+        browser = app.test_client()
+        submit_answers(browser, slug, {"nom": f"Personne {number}"}, submit=False)
+        statuses.append(browser.post(f"/demarches/{slug}/verification").status_code)
+    assert statuses == [302, 302, 429]
+    with app.app_context():
+        states = get_session().scalars(select(Submission.state).order_by(Submission.id)).all()
+    assert states == ["submitted", "submitted", "draft"]  # refused, not lost: sent again later
 
 
 def test_with_redis_away_reports_are_accepted_and_limited_in_memory(

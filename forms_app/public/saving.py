@@ -9,6 +9,7 @@ from wtforms.validators import Email, InputRequired, Length
 from forms_app import drafts
 from forms_app.db import get_session, utcnow
 from forms_app.draft_notices import send_resume_link
+from forms_app.limiter import limit_from_config
 from forms_app.public import bp
 from forms_app.public.filling_state import Filling, bind, form_and_draft
 from forms_app.public.lookup import published_form
@@ -27,6 +28,7 @@ class SaveForm(FlaskForm):
 
 
 @bp.route("/demarches/<slug>/enregistrer", methods=["GET", "POST"])
+@limit_from_config("MAGIC_LINK_RATE_LIMIT")
 def save_for_later(slug: str):
     """Send the applicant a link to their draft; the draft is already saved."""
     db = get_session()

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from forms_app import links
 from forms_app.db import get_session
+from forms_app.limiter import limit_from_config
 from forms_app.models import Submission
 from forms_app.public import bp
 from workflows import outbox
@@ -55,6 +56,7 @@ def applicant_required(view):
 
 
 @bp.route("/mon-espace/connexion", methods=["GET", "POST"])
+@limit_from_config("MAGIC_LINK_RATE_LIMIT")
 def space_login():
     """Ask for an e-mail address; e-mail a link if it has requests. Same answer either way."""
     form = SpaceLoginForm()

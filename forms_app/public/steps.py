@@ -15,6 +15,7 @@ from forms_app.formdefs import rules
 from forms_app.formdefs.composite import GroupField
 from forms_app.formdefs.fields import UploadField
 from forms_app.formdefs.files import CheckedFile
+from forms_app.limiter import limit_from_config
 from forms_app.public import bp
 from forms_app.public.answers import check_rows
 from forms_app.public.filling import apply_group_action, posted_token, submit_token
@@ -191,6 +192,7 @@ def _check_page(filling: Filling, status: int = 200, notice: str | None = None):
 
 @csrf.exempt
 @bp.post("/demarches/<slug>/verification")
+@limit_from_config("SUBMIT_RATE_LIMIT")
 def submit(slug: str):
     """Submit the draft: once, whatever the number of clicks or replays.
 

@@ -58,7 +58,9 @@ class Fleet:
 
     def env(self, **overrides: str) -> dict[str, str]:
         timings = {f"GUICHET_{key}": str(value) for key, value in RECOVERY.items()}
-        return process_env(self.app, **timings, **overrides)
+        # The load generator stands for many applicants, all from 127.0.0.1 here.
+        crowd = {"GUICHET_SUBMIT_RATE_LIMIT": "100000 per minute"}
+        return process_env(self.app, **timings, **crowd, **overrides)
 
     def web(self, name: str = "web", workers: int = 2, **env: str) -> Web:
         web = Web(self.env(**env), self.logs / f"{name}.log", workers=workers)
