@@ -21,7 +21,7 @@ import os
 import statistics
 import time
 
-from database import bench_app, throwaway_database
+from database import bench_app, signed_in, throwaway_database
 from inbox import generate
 from results import record, table
 from sqlalchemy import event, text
@@ -183,8 +183,7 @@ def run(url: str, args) -> None:
         ).one()
         print(f"  with {counts[0]} payment acts and {counts[1]} audit events")
         form_id, slug = form.id, form.slug
-    client = app.test_client()
-    client.post("/agents/connexion", data={"email": "agent2@example.nc", "password": PASSWORD})
+    client = signed_in(app, "agent2@example.nc", PASSWORD)
     baseline = timed(app.test_client(), "/agents/connexion", args.rounds)  # signed out
     print(f"baseline: sign-in page {baseline * 1000:.2f} ms")
     print(f"{'case':34} {'median':>10} {'ratio':>7} {'queries':>8}")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from forms_app import create_app
 from forms_app.db import Base, get_db
@@ -49,3 +49,27 @@ def bench_app(url: str, **config) -> Flask:
     )
     Base.metadata.create_all(get_db(app).engine)
     return app
+
+
+# The benchmarks' authenticator app, for staff who give a second factor when signing in.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (a throw-away app)
+
+
+def signed_in(app: Flask, email: str, password: str):
+    """A test client signed in as `email` through the real pages, the second factor included."""
+    import pyotp
+
+    from forms_app.db import get_session
+    from forms_app.models import User
+
+    with app.app_context():
+        session = get_session()
+        user = session.scalar(select(User).where(User.email == email))
+        user.totp_secret, user.totp_last_step = TOTP_SECRET, None
+        session.commit()
+    client = app.test_client()
+    answer = client.post("/agents/connexion", data={"email": email, "password": password})
+    if answer.headers.get("Location") == "/agents/connexion/code":
+        answer = client.post("/agents/connexion/code", data={"code": pyotp.TOTP(TOTP_SECRET).now()})
+    assert answer.status_code == 302 and "/connexion" not in answer.headers["Location"], email
+    return client

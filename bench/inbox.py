@@ -19,7 +19,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
-from database import bench_app, throwaway_database
+from database import bench_app, signed_in, throwaway_database
 from results import record, table
 from sqlalchemy import event, select, text
 
@@ -290,8 +290,7 @@ def run(url: str, args) -> None:
         generate(session, form, args.rows, agents)
         print(f"generated {args.rows} requests in {time.perf_counter() - started:.1f} s")
         form_id, slug = form.id, form.slug
-    client = app.test_client()
-    client.post("/agents/connexion", data={"email": "agent0@example.nc", "password": PASSWORD})
+    client = signed_in(app, "agent0@example.nc", PASSWORD)
     inbox = f"/agents/demarches/{slug}/demandes"
     deep = args.rows * 6 // 10
     cases = [

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, current_app, flash, redirect, render_templat
 from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_login import LoginManager, current_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import EmailField, PasswordField
@@ -116,11 +116,10 @@ def login():
         )
         session.commit()
         if result.outcome is LoginOutcome.OK:
-            flask_session.clear()  # nothing from before the sign-in carries over (fixation)
-            login_user(result.user)
-            flask_session[LAST_SEEN_KEY] = int(time.time())
-            log.info("staff login: user %s", result.user.id)
-            return redirect(_safe_next(request.args.get("next")))
+            next_page = _safe_next(request.args.get("next"))
+            if second_factor.needed(result.user):
+                return second_factor.start(result.user, next_page)
+            return second_factor.sign_in(result.user, next_page)
         status = 401
         if result.outcome is LoginOutcome.LOCKED:
             minutes = current_app.config["LOGIN_LOCKOUT_SECONDS"] // 60
@@ -145,3 +144,6 @@ def logout():
     logout_user()
     flash(_("Vous êtes déconnecté."), "success")
     return redirect(url_for("public.index"))
+
+
+from forms_app import second_factor  # noqa: E402 (its views join this blueprint)

@@ -98,11 +98,9 @@ def ask_changes(
     """Ask the applicant to complete the request: a message to them, state changes_requested."""
     body = required_text(message, _("Écrivez au demandeur ce qu’il doit compléter."))
     begin(session, submission, user, Action.ASK_CHANGES, revision)
-    event = move(session, submission, user, Action.ASK_CHANGES)
     # The state change already e-mails the applicant to read their space (notifications).
     written = write_to_applicant(session, submission, user, body, notify=False)
-    event.details = {**event.details, "message_id": written.id}
-    return event
+    return move(session, submission, user, Action.ASK_CHANGES, message_id=written.id)
 
 
 def propose(
@@ -175,9 +173,8 @@ def cancel(
     begin(session, submission, user, Action.CANCEL, revision)
     if act is not None:
         payment_acts.cancel_with_request(session, act, user, reason)
-    event = move(session, submission, user, Action.CANCEL, reason=reason)
-    if act is not None:
-        event.details = {**event.details, "act_id": act.id, "act_number": act.number}
+    of_act = {"act_id": act.id, "act_number": act.number} if act is not None else {}
+    event = move(session, submission, user, Action.CANCEL, reason=reason, **of_act)
     void_approvals(session, submission)
     return event
 
@@ -283,15 +280,12 @@ def move(
 ) -> Event:
     """Take the transition through Submission.apply, adding `details` to its audit event."""
     try:
-        event = submission.apply(session, action, user, reason=reason)
+        return submission.apply(session, action, user, reason=reason, details=details)
     except PermissionRefused as error:
         raise CaseworkError(error.reason) from error
     except TransitionError as error:
         message = _("Cette action n’est pas possible dans l’état de la demande.")
         raise CaseworkError(message) from error
-    if details:
-        event.details = {**event.details, **details}
-    return event
 
 
 def touch(submission: Submission) -> None:

@@ -114,19 +114,17 @@ def users_create(email: str, name: str, roles: tuple[str, ...], password: str) -
 @users_cli.command("reset-totp")
 @click.argument("email")
 def users_reset_totp(email: str) -> None:
-    """Clear a user's second factor (a lost phone): they enrol again on their next visit."""
-    from forms_app import audit
+    """Clear a user's second factor and recovery codes (a lost phone): they enrol again when
+    they next sign in."""
+    from forms_app import totp
 
     session = get_session()
     user = session.scalar(select(User).where(User.email == User.normalise_email(email)))
     if user is None:
         raise click.ClickException(f"No user {email}.")
-    user.totp_secret = None
-    user.totp_enrolled_at = None
-    user.totp_last_step = None
-    audit.record(session, user, "totp_reset", None, by="cli")
+    totp.forget(session, user, by="cli")
     session.commit()
-    click.echo(f"Second factor of {user.email} cleared; they enrol again on their next visit.")
+    click.echo(f"Second factor of {user.email} cleared; they enrol again when they next sign in.")
 
 
 @demo_cli.command("load")

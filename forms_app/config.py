@@ -158,6 +158,10 @@ class Config:
     # Final submits: generous (an office or a help desk submits for many people from one
     # address), still a wall against a script.
     SUBMIT_RATE_LIMIT = "30 per minute;600 per day"
+    # Roles that give a second factor (TOTP) at sign-in: they change roles, decide and pay.
+    MFA_ROLES = ("admin", "approver", "finance")
+    # Seconds between the password and the second factor before starting again.
+    MFA_PENDING_SECONDS = 300
     # A signed-in staff member idle this long is signed out.
     STAFF_IDLE_MINUTES = 30
     # Seconds the dashboards' figures are kept before being computed again.

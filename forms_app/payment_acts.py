@@ -100,8 +100,9 @@ def issue_act(
     )
     session.add(act)
     session.flush()
-    event = submission.apply(session, Action.ISSUE_ACT, None)
-    event.details = {**event.details, "act_id": act.id, "act_number": number}
+    submission.apply(
+        session, Action.ISSUE_ACT, None, details={"act_id": act.id, "act_number": number}
+    )
     audit.record(
         session,
         act,
@@ -208,13 +209,18 @@ def cancel_act(session: Session, act: PaymentAct, user: User, reason: str) -> Ev
         raise ActError(refusal)
     submission = act.submission
     try:
-        event = submission.apply(session, Action.CANCEL_ACT, user, reason=reason)
+        event = submission.apply(
+            session,
+            Action.CANCEL_ACT,
+            user,
+            reason=reason,
+            details={"act_id": act.id, "act_number": act.number},
+        )
     except PermissionRefused as error:
         raise ActError(error.reason) from error
     except TransitionError as error:
         raise ActError(_("Cette action n’est pas possible dans l’état de la demande.")) from error
     record_cancellation(session, act, user, reason)
-    event.details = {**event.details, "act_id": act.id, "act_number": act.number}
     return event
 
 

@@ -236,7 +236,13 @@ def _check_date(bordereau: Bordereau, paid_on: date) -> None:
 def _move(session: Session, act: PaymentAct, action: Action, user: User, reason=None):
     """Move the act's request along `action`; PaymentError with the reason if refused."""
     try:
-        event = act.submission.apply(session, action, user, reason=reason)
+        act.submission.apply(
+            session,
+            action,
+            user,
+            reason=reason,
+            details={"act_id": act.id, "act_number": act.number},
+        )
     except TransitionError as exc:
         refusal = getattr(exc, "reason", None)
         raise PaymentError(
@@ -246,7 +252,6 @@ def _move(session: Session, act: PaymentAct, action: Action, user: User, reason=
                 reference=act.submission.reference,
             )
         ) from None
-    event.details = {**event.details, "act_id": act.id, "act_number": act.number}
 
 
 def _pay(session: Session, line: BordereauLine, user: User, on: date, now) -> None:

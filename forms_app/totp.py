@@ -1,4 +1,7 @@
-"""Time-based one-time codes (RFC 6238) that finance staff give to confirm a signature.
+"""Time-based one-time codes (RFC 6238): the staff's second factor, and recovery codes.
+
+Staff give a code after their password at sign-in (forms_app/second_factor.py), and finance
+staff give one again with their password to confirm a signature (`confirm_identity`).
 
 A code is good once: the time step it belongs to is recorded on the user
 (`totp_last_step`) by a conditional UPDATE, so a code that was accepted, or any earlier one,
@@ -8,7 +11,9 @@ for the password and a code again before a signature; failures count toward the 
 the sign-in page.
 """
 
+import hashlib
 import hmac
+import secrets
 import time
 from datetime import timedelta
 from io import BytesIO
@@ -16,12 +21,12 @@ from io import BytesIO
 import pyotp
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from forms_app import accounts, audit
 from forms_app.db import utcnow
-from forms_app.models import User
+from forms_app.models import RecoveryCode, User
 
 VALID_WINDOW = 1  # steps accepted on each side of the current one
 DIGITS = 6
@@ -126,7 +131,7 @@ def confirm_identity(session: Session, user: User, password: str, code: str) -> 
     if user.is_locked(utcnow()):
         return locked
     if fresh_step(user, code) is None:
-        return locked if _count_failure(user) else wrong_code
+        return locked if count_failure(user) else wrong_code
     result = accounts.authenticate(
         session,
         user.email,
@@ -143,7 +148,7 @@ def confirm_identity(session: Session, user: User, password: str, code: str) -> 
     return None
 
 
-def _count_failure(user: User) -> bool:
+def count_failure(user: User) -> bool:
     """Count a wrong code like a failed sign-in; True when it locks the account."""
     config = current_app.config
     user.failed_logins = (user.failed_logins or 0) + 1
@@ -168,3 +173,59 @@ def _claim_step(session: Session, user: User, step: int) -> bool:
     if claimed:
         session.refresh(user, attribute_names=["totp_last_step"])
     return bool(claimed)
+
+
+def forget(session: Session, user: User, *, by: str) -> None:
+    """Clear the user's second factor and recovery codes (a lost phone); audited, no commit."""
+    user.totp_secret = None
+    user.totp_enrolled_at = None
+    user.totp_last_step = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    audit.record(session, user, "totp_reset", None, by=by)
+
+
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read from paper
+
+
+def new_recovery_codes(session: Session, user: User) -> list[str]:
+    """Replace the user's recovery codes with fresh ones; the codes, to show once. No commit."""
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [
+        "-".join("".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(5)) for _ in range(2))
+        for _ in range(RECOVERY_CODES)
+    ]
+    session.add_all(RecoveryCode(user_id=user.id, code_hash=_recovery_hash(c)) for c in codes)
+    audit.record(session, user, "recovery_codes_issued", user, count=len(codes))
+    return codes
+
+
+def use_recovery_code(session: Session, user: User, code: str) -> bool:
+    """Whether `code` is one of the user's unused recovery codes; it is used up. No commit."""
+    used = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _recovery_hash(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    ).rowcount
+    if used:
+        left = recovery_codes_left(session, user)
+        audit.record(session, user, "recovery_code_used", user, left=left)
+    return bool(used)
+
+
+def recovery_codes_left(session: Session, user: User) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
+
+
+def _recovery_hash(code: str) -> str:
+    """The SHA-256 of a code as typed, whatever the case, spaces and dashes."""
+    typed = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(typed.encode()).hexdigest()

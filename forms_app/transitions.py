@@ -4,6 +4,8 @@
 `submissions.submit`, which creates the row directly in the submitted state).
 """
 
+from typing import Any
+
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
@@ -37,8 +39,10 @@ def apply(
     by: str = states.BY_AGENT,
     reason: str | None = None,
     locked: bool = False,
+    details: dict[str, Any] | None = None,
 ) -> Event:
-    """Move `submission` along `action` and add its audit event; the caller commits.
+    """Move `submission` along `action` and add its audit event (with `details`, written once:
+    the audit log is append-only); the caller commits.
 
     The row is re-read under a lock first, so two concurrent requests cannot both take a
     transition from the same state (SQLite already serialises writers with BEGIN IMMEDIATE);
@@ -53,9 +57,9 @@ def apply(
     submission.state = to_state.value
     submission.revision = (submission.revision or 0) + 1
     submission.last_activity_at = utcnow()
-    details = {"by": by}
+    written = {"by": by}
     if reason:
-        details["reason"] = reason
+        written["reason"] = reason
     event = audit.record(
         session,
         submission,
@@ -63,7 +67,8 @@ def apply(
         actor,
         from_state=from_state,
         to_state=to_state.value,
-        **details,
+        **written,
+        **(details or {}),
     )
     notifications.state_changed(session, submission, event)
     return event

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from forms_app.db import get_session
 from forms_app.formdefs.files import CheckedFile
 from forms_app.models import Event, Role, Submission, User
-from tests.support import PASSWORD, make_user, publish_form, submit_directly
+from tests.support import make_user, publish_form, sign_in, submit_directly
 
 
 def _png() -> bytes:
@@ -79,8 +79,8 @@ def staff(app, email: str, *roles: Role):
     """A signed-in test client for a new staff member holding `roles`."""
     make_user(app, *roles, email=email)
     client = app.test_client()
-    response = client.post("/agents/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
+    response = sign_in(client, email)
+    assert response.status_code == 302 and "/connexion" not in response.headers["Location"]
     return client
 
 

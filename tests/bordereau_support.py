@@ -5,15 +5,15 @@ import shutil
 import subprocess
 import time
 
-import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from forms_app import bordereaux
 from forms_app.db import get_session, utcnow
 from forms_app.models import Bordereau, PaymentAct, User
 from forms_app.signing import STAMP_BOX
+from tests import support
 from tests.finance_support import FINANCE, issued_act
-from tests.support import PASSWORD
+from tests.support import PASSWORD, TOTP_SECRET, sign_in
 
 A4_HEIGHT = 842
 WORD = re.compile(
@@ -21,7 +21,7 @@ WORD = re.compile(
 )
 PDFSIG = shutil.which("pdfsig") or "/usr/bin/pdfsig"
 PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"
-SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+SECRET = TOTP_SECRET
 
 
 def user_by_email(session, email: str) -> User:
@@ -38,17 +38,13 @@ def enrol(app, email: str = FINANCE, secret: str = SECRET) -> str:
     return secret
 
 
-def fresh_code(app, email: str = FINANCE, secret: str = SECRET) -> str:
+def fresh_code(app, email: str = FINANCE) -> str:
     """The current code, after forgetting the last step used (as if a minute had passed)."""
-    with app.app_context():
-        db = get_session()
-        db.execute(update(User).where(User.email == email).values(totp_last_step=None))
-        db.commit()
-    return pyotp.TOTP(secret).now()
+    return support.fresh_code(app, email)
 
 
 def login(client, email: str, password: str = PASSWORD):
-    response = client.post("/agents/connexion", data={"email": email, "password": password})
+    response = sign_in(client, email, password)
     assert response.status_code == 302, response.text
     return response
 

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from forms_app import create_app
 from forms_app.db import Base, get_db
-from tests.support import PASSWORD
+from tests.support import PASSWORD, sign_in
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -143,7 +143,7 @@ class AuthActions:
         self._client = client
 
     def login(self, email: str = "agent@example.nc", password: str = PASSWORD):
-        return self._client.post("/agents/connexion", data={"email": email, "password": password})
+        return sign_in(self._client, email, password)
 
     def logout(self):
         return self._client.post("/agents/deconnexion")

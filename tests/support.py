@@ -10,14 +10,19 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 from flask import Flask
+from sqlalchemy import select
 
 from forms_app.accounts import create_user
-from forms_app.db import get_session
+from forms_app.db import get_session, utcnow
 from forms_app.models import Role, User
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
+# The tests' authenticator app: the second factor `make_user` gives to the roles that need one.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+MFA_ROLES = frozenset({Role.ADMIN, Role.APPROVER, Role.FINANCE})
 
 
 def process_env(app: Flask, **overrides: str) -> dict[str, str]:
@@ -90,16 +95,70 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30, interval: f
 
 
 def make_user(
-    app: Flask, *roles: Role, email: str = "agent@example.nc", password: str = PASSWORD
+    app: Flask,
+    *roles: Role,
+    email: str = "agent@example.nc",
+    password: str = PASSWORD,
+    enrolled: bool | None = None,
 ) -> int:
-    """Create a committed staff user and return its id."""
+    """Create a committed staff user and return its id.
+
+    Users holding a role of MFA_ROLES have enrolled TOTP_SECRET as their second factor,
+    unless `enrolled` is False (they enrol when they first sign in).
+    """
     with app.app_context():
         session = get_session()
         user = create_user(
             session, email=email, name="Test User", password=password, roles=list(roles)
         )
+        if enrolled if enrolled is not None else bool(MFA_ROLES & set(roles)):
+            user.totp_secret, user.totp_enrolled_at = TOTP_SECRET, utcnow()
         session.commit()
         return user.id
+
+
+_last_steps: dict[str, int] = {}
+
+
+def next_code(email: str) -> str:
+    """A code of `email`'s authenticator app (tests.support.TOTP_SECRET) not used yet.
+
+    A code is good once and the steps just before and after the current one are accepted:
+    codes are taken from the earliest unused accepted step, waiting for the clock when all
+    three are used.
+    """
+    while True:
+        current = int(time.time() // 30)
+        step = max(current - 1, _last_steps.get(email, current - 2) + 1)
+        if step <= current + 1:
+            _last_steps[email] = step
+            return pyotp.TOTP(TOTP_SECRET).at(step * 30)
+        time.sleep(1)
+
+
+def sign_in(client, email: str = "agent@example.nc", password: str = PASSWORD):
+    """Sign in through the real pages; the answer of the last one.
+
+    When the second factor is asked, the code comes from the user's secret, after forgetting
+    the last time step used (as if the next 30 seconds had come: a code is good once).
+    """
+    response = client.post("/agents/connexion", data={"email": email, "password": password})
+    if response.headers.get("Location") != "/agents/connexion/code":
+        return response
+    return client.post(
+        "/agents/connexion/code", data={"code": fresh_code(client.application, email)}
+    )
+
+
+def fresh_code(app: Flask, email: str) -> str:
+    """The current code of the user's app, after forgetting the last step they used (as if
+    the next 30 seconds had come: a code is good once)."""
+    with app.app_context():
+        session = get_session()
+        user = session.scalar(select(User).where(User.email == User.normalise_email(email)))
+        user.totp_last_step = None
+        session.commit()
+        return pyotp.TOTP(user.totp_secret).now()
 
 
 def get_user(app: Flask, user_id: int) -> User:

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, update
 
 from forms_app import casework, payment_acts
-from forms_app.db import get_session, utcnow
+from forms_app.db import get_session
 from forms_app.models import (
     Bordereau,
     Event,
@@ -14,6 +14,7 @@ from forms_app.models import (
     Submission,
     User,
 )
+from tests import support
 from tests.finance_support import (
     ADMIN,
     AGENT,
@@ -24,7 +25,6 @@ from tests.finance_support import (
     publish_payment_form,
 )
 from tests.payments_support import sign_acts
-from tests.support import PASSWORD
 from workflows import outbox
 from workflows.states import Action
 
@@ -279,14 +279,9 @@ def test_a_failed_issue_job_can_be_asked_again(app, act_id):
 
 
 def sign_in(client, email: str) -> None:
-    """Sign in; finance staff have their second factor enrolled (the finance area needs it)."""
-    with client.application.app_context():
-        db = get_session()
-        user = db.scalar(select(User).where(User.email == email))
-        user.totp_secret, user.totp_enrolled_at = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", utcnow()
-        db.commit()
-    response = client.post("/agents/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
+    """Sign in (staff of these tests have their second factor, see tests.support.make_user)."""
+    response = support.sign_in(client, email)
+    assert response.status_code == 302 and "/connexion" not in response.headers["Location"]
 
 
 def test_finance_cancels_from_the_act_page(app, client, act_id):

@@ -78,7 +78,7 @@ def test_take_ask_changes_propose_and_approve_through_the_pages(app, case):
     found = load(app, case)
     assert (found.state, found.approved_amount) == ("approved", 900_000)
     assert events(app, case) == [
-        "submit", "take", "ask_changes", "message", "resubmit", "take", "propose",
+        "submit", "take", "message", "ask_changes", "resubmit", "take", "propose",
         "send_back", "propose", "approve",
     ]  # fmt: skip
     history = approver.get(f"/agents/demandes/{case}").text

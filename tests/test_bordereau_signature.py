@@ -4,7 +4,6 @@ import hashlib
 import io
 import re
 
-import pyotp
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -22,7 +21,6 @@ from forms_app.models import (
 )
 from tests import finance_support
 from tests.bordereau_support import (
-    SECRET,
     acts,
     build,
     enrol,
@@ -134,7 +132,7 @@ def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client
 
 def test_a_wrong_or_used_code_signs_nothing(app, client, bordereau):
     ident, ids = bordereau
-    current = pyotp.TOTP(SECRET).now()
+    current = fresh_code(app)  # the sign-in used no code of this step
     wrong = f"{(int(current) + 1) % 1_000_000:06d}"
     response = post_signature(client, ident, code=wrong)
     assert response.status_code == 400 and "Code incorrect ou déjà utilisé" in response.text

@@ -217,7 +217,8 @@ def test_ask_changes_writes_to_the_applicant_and_resubmission_keeps_the_assignee
         # One e-mail: the state change's, which says to read the space (never the content).
         jobs = [m.job for m in db.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
         assert jobs[-1:] == ["notify_state_change"] and "send_email" not in jobs
-    ask, note = [e for e in events(app, reference) if e.action in ("ask_changes", "message")]
+    # The message first: the state change's event names it (events are written once).
+    note, ask = [e for e in events(app, reference) if e.action in ("ask_changes", "message")]
     assert (ask.action, ask.details["message_id"]) == ("ask_changes", message.id)
     assert note.details == {"author": "agent", "message_id": message.id}
 

@@ -7,6 +7,7 @@ from forms_app import approvals, casework, payment_acts
 from forms_app.db import get_session
 from forms_app.formdefs.nc import format_xpf
 from forms_app.models import Event, NumberSeries, OutboxMessage, PaymentAct, Submission, User
+from tests import support
 from tests.finance_support import (
     ADMIN,
     AGENT,
@@ -19,7 +20,7 @@ from tests.finance_support import (
     issued_act,
     publish_payment_form,
 )
-from tests.support import PASSWORD, publish_form
+from tests.support import publish_form
 from workflows import jobs
 
 
@@ -194,13 +195,9 @@ def test_an_unknown_request_is_an_error(app):
 
 
 def sign_in(app, client, email: str) -> None:
-    with app.app_context():  # the finance area needs a second factor: give them one
-        db = get_session()
-        user = db.scalar(select(User).where(User.email == email))
-        user.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-        db.commit()
-    response = client.post("/agents/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
+    """Sign in (staff of these tests have their second factor, see tests.support.make_user)."""
+    response = support.sign_in(client, email)
+    assert response.status_code == 302 and "/connexion" not in response.headers["Location"]
 
 
 @pytest.fixture

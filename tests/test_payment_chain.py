@@ -23,7 +23,14 @@ from forms_app.db import get_session
 from forms_app.models import ActState, Bordereau, PaymentAct, Role, Submission
 from tests.backoffice_support import staff
 from tests.formdefs.demo.test_aide_entreprises import business_post
-from tests.support import PASSWORD, latest_submission, run_worker_burst, sent_mails, submit_answers
+from tests.support import (
+    PASSWORD,
+    latest_submission,
+    make_user,
+    run_worker_burst,
+    sent_mails,
+    submit_answers,
+)
 
 SLUG = "aide-entreprises-covid"
 AGENT, APPROVER, FINANCE = "agent@example.nc", "valideur@example.nc", "finances@example.nc"
@@ -69,7 +76,6 @@ def test_a_demo_request_goes_from_the_form_to_paid_through_http(app, tmp_path):
 
     agent = staff(app, AGENT, Role.AGENT)
     approver = staff(app, APPROVER, Role.APPROVER)
-    finance = staff(app, FINANCE, Role.FINANCE)
     act(agent, reference, "take")
     act(agent, reference, "propose_accept", amount="300 000")
     act(approver, reference, "approve")
@@ -77,13 +83,16 @@ def test_a_demo_request_goes_from_the_form_to_paid_through_http(app, tmp_path):
     run_worker_burst(app)  # the payment act: numbered, then rendered
     assert state(app, reference) == "act_issued"
 
-    # Finance enrols its second factor on first visit.
-    assert finance.get("/agents/finances/").headers["Location"].endswith("/double-authentification")
-    page = finance.get("/agents/finances/double-authentification").text
+    # Finance enrols its second factor at its first sign-in.
+    make_user(app, Role.FINANCE, email=FINANCE, enrolled=False)
+    finance = app.test_client()
+    password = finance.post("/agents/connexion", data={"email": FINANCE, "password": PASSWORD})
+    assert password.headers["Location"] == "/agents/connexion/activation"
+    page = finance.get("/agents/connexion/activation").text
     secret = re.search(r'class="totp-secret"><code lang="en">([A-Z2-7 ]+)</code>', page).group(1)
     codes = pyotp.TOTP(secret.replace(" ", ""))
-    enrolled = finance.post("/agents/finances/double-authentification", data={"code": codes.now()})
-    assert enrolled.status_code == 302
+    enrolled = finance.post("/agents/connexion/activation", data={"code": codes.now()})
+    assert enrolled.status_code == 200 and "Vos codes de secours" in enrolled.text
 
     index = finance.get("/agents/finances/").text
     [act_id] = map(int, re.findall(r'name="acts" value="(\d+)"', index))

@@ -11,7 +11,7 @@ from forms_app.models import Bordereau
 from forms_app.payment_files import NOUMEA, PAIN_001
 from tests.finance_support import ADMIN, AGENT, APPROVER, FINANCE
 from tests.payments_support import make_acts, second_factor, sign_acts, signed_bordereau
-from tests.support import PASSWORD
+from tests.support import sign_in
 
 TODAY = datetime.now(NOUMEA).date()
 
@@ -20,8 +20,7 @@ def login(client, email: str) -> None:
     if email == FINANCE:
         second_factor(client.application, email)
     client.post("/agents/deconnexion")
-    response = client.post("/agents/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
+    assert sign_in(client, email).status_code == 302
 
 
 def base(bordereau_id: int) -> str:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from forms_app import problem_reports
 from forms_app.db import get_session
 from forms_app.models import Event, Form, OutboxMessage, ProblemReport, ReportStatus, Role
-from tests.support import PASSWORD, make_user, publish_form, run_worker_burst, sent_mails
+from tests import support
+from tests.support import make_user, publish_form, run_worker_burst, sent_mails
 from tests.test_applicant_space import sign_in
 
 FIELDS = [{"key": "nom", "type": "text", "label": "Nom", "required": True}]
@@ -57,8 +58,8 @@ def listed(html: str) -> list[int]:
 
 def sign_in_as(app, client, *roles: Role, email: str = "agent@example.nc") -> None:
     make_user(app, *roles, email=email)
-    response = client.post("/agents/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
+    response = support.sign_in(client, email)
+    assert response.status_code == 302 and "/connexion" not in response.headers["Location"]
 
 
 def test_agents_see_reports_newest_first_and_filter_them(app, client):

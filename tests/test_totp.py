@@ -1,4 +1,4 @@
-"""Second factor: codes good once, enrolment through the pages, finance pages behind it."""
+"""Second factor: codes good once; finance pages only with one (enrolment: test_second_factor)."""
 
 import re
 import time
@@ -6,16 +6,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
-from sqlalchemy import select
 
 from forms_app import totp
 from forms_app.db import get_session
-from forms_app.models import Event
 from tests.bordereau_support import SECRET, enrol, login, user_by_email
 from tests.finance_support import ADMIN, AGENT, FINANCE, FINANCE2, staff_users
-
-ENROL = "/agents/finances/double-authentification"
-SECRET_TEXT = re.compile(r'<code lang="en">([A-Z2-7 ]+)</code>')
+from tests.support import PASSWORD
 
 
 @pytest.fixture
@@ -71,6 +67,9 @@ def test_wrong_or_malformed_codes_are_refused(app, staff):
         for code in (wrong, "", "12345", "abcdef", generator.at(now + 120), None):
             assert not totp.verify(db, user, code)
         assert user.totp_last_step is None
+    forget(app, FINANCE2)
+    with app.app_context():
+        db = get_session()
         other = finance_user(db, FINANCE2)  # no second factor at all
         assert not totp.verify(db, other, generator.at(now))
 
@@ -85,82 +84,47 @@ def test_a_rolled_back_transaction_gives_the_step_back(app, staff):
         assert totp.verify(db, finance_user(db), code)
 
 
-def test_finance_staff_enrol_on_first_visit(app, client, staff):
+def test_finance_staff_whose_second_factor_is_reset_are_signed_out(app, client, staff, runner):
     login(client, FINANCE)
-    response = client.get("/agents/finances/")
-    assert response.status_code == 302 and response.headers["Location"] == ENROL
-
-    page = client.get(ENROL)
-    assert page.status_code == 200
-    assert "<svg" in page.text and "Activer la double authentification" in page.text
-    secret = SECRET_TEXT.search(page.text).group(1).replace(" ", "")
-    assert client.get(ENROL).text.count(" ".join(re.findall(".{4}", secret))) == 1  # same one
-
-    generator = pyotp.TOTP(secret)
-    wrong = f"{(int(generator.now()) + 1) % 1_000_000:06d}"
-    refused = client.post(ENROL, data={"code": wrong})
-    assert refused.status_code == 400 and "Ce code ne correspond pas" in refused.text
-    assert client.post(ENROL, data={"code": ""}).status_code == 400
-    with app.app_context():
-        assert finance_user(get_session()).totp_secret is None
-
-    done = client.post(ENROL, data={"code": generator.now()})
-    assert done.status_code == 302 and done.headers["Location"] == "/agents/finances/"
-    with app.app_context():
-        db = get_session()
-        user = finance_user(db)
-        assert user.totp_secret == secret and user.totp_enrolled_at is not None
-        assert abs(user.totp_last_step - int(time.time() // 30)) <= 1  # its code is used up
-        event = db.scalar(select(Event).where(Event.action == "totp_enrol"))
-        assert (event.subject_type, event.subject_id, event.actor_id) == ("user", user.id, user.id)
     assert client.get("/agents/finances/").status_code == 200
+    assert runner.invoke(args=["users", "reset-totp", FINANCE]).exit_code == 0  # a lost phone
 
-    again = client.get(ENROL)  # enrolled: the page says so and offers no new secret
-    assert again.status_code == 200 and "<svg" not in again.text
-    assert "Double authentification active" in again.text
-
-
-def test_every_finance_page_waits_for_the_second_factor(app, client, staff):
-    login(client, FINANCE)
-    for method, path in (
-        ("get", "/agents/finances/bordereaux/1"),
-        ("post", "/agents/finances/bordereaux"),
-        ("post", "/agents/finances/bordereaux/1/signature"),
-    ):
-        response = getattr(client, method)(path)
-        assert response.status_code == 302 and response.headers["Location"] == ENROL, path
+    response = client.post("/agents/finances/bordereaux")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/agents/connexion?next=")
+    assert client.get("/agents/").status_code == 302  # signed out
+    again = client.post("/agents/connexion", data={"email": FINANCE, "password": PASSWORD})
+    assert again.headers["Location"] == "/agents/connexion/activation"  # enrol to come back
+    other = app.test_client()
+    login(other, FINANCE2)  # the other finance officer is not concerned
+    assert other.get("/agents/finances/").status_code == 200
 
 
-def test_administrators_read_finance_pages_without_a_second_factor(app, client, staff):
+def test_administrators_read_finance_pages_but_do_not_sign(app, client, staff):
     login(client, ADMIN)
     assert client.get("/agents/finances/").status_code == 200
-    assert client.get(ENROL).status_code == 403  # only finance staff sign, so only they enrol
     assert client.post("/agents/finances/bordereaux").status_code == 403
 
 
 def test_other_staff_and_visitors_are_kept_out(app, client, staff):
     anonymous = client.get("/agents/finances/")
     assert anonymous.status_code == 302 and "/agents/connexion" in anonymous.headers["Location"]
-    assert client.get(ENROL).status_code == 302
     login(client, AGENT)
     assert client.get("/agents/finances/").status_code == 403
-    assert client.get(ENROL).status_code == 403
 
 
 def test_the_home_page_links_to_payments_for_finance_and_admins(app, client, staff):
-    enrol(app)
     for email, shown in ((FINANCE, True), (ADMIN, True), (AGENT, False)):
         login(client, email)
         assert ('href="/agents/finances/"' in client.get("/agents/").text) is shown, email
         client.post("/agents/deconnexion")
 
 
-def test_a_pending_secret_belongs_to_the_person_it_was_shown_to(app, client, staff):
-    login(client, FINANCE)
-    first = SECRET_TEXT.search(client.get(ENROL).text).group(1)
-    client.post("/agents/deconnexion")
-    login(client, FINANCE2)  # the same browser, someone else
-    second = SECRET_TEXT.search(client.get(ENROL).text).group(1)
-    assert second != first
-    code = pyotp.TOTP(first.replace(" ", "")).now()
-    assert client.post(ENROL, data={"code": code}).status_code == 400
+def forget(app, email: str, enrolled: bool = False) -> None:
+    """Take a staff member's second factor away (or give the tests' one back)."""
+    with app.app_context():
+        db = get_session()
+        user = finance_user(db, email)
+        user.totp_secret = SECRET if enrolled else None
+        user.totp_last_step = None
+        db.commit()

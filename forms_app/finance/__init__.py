@@ -8,5 +8,5 @@ from forms_app.finance import (  # noqa: E402, F401
     act_views,
     bordereau_views,
     payment_views,
-    totp_views,
+    second_factor_guard,
 )

@@ -25,7 +25,7 @@ from forms_app.models.payment import (
     PaymentAct,
 )
 from forms_app.models.submission import Attachment, ReferenceCounter, Submission
-from forms_app.models.user import Role, User, UserRole
+from forms_app.models.user import RecoveryCode, Role, User, UserRole
 
 __all__ = [
     "ActState",
@@ -54,6 +54,7 @@ __all__ = [
     "OutboxStatus",
     "PaymentAct",
     "ProblemReport",
+    "RecoveryCode",
     "ReferenceCounter",
     "ReportStatus",
     "Role",

@@ -94,15 +94,19 @@ class Submission(Base):
         by: str = "agent",
         reason: str | None = None,
         locked: bool = False,
+        details: dict[str, Any] | None = None,
     ) -> "Event":  # noqa: F821
         """Take `action` ("agent" or "applicant" `by`): check the table, set the state, audit it.
 
         Raises workflows.states.TransitionError if the table forbids it. The caller commits.
         `locked`: the caller read this row FOR UPDATE in this transaction (no re-read).
+        `details` go into the audit event.
         """
         from forms_app import transitions
 
-        return transitions.apply(session, self, action, actor, by=by, reason=reason, locked=locked)
+        return transitions.apply(
+            session, self, action, actor, by=by, reason=reason, locked=locked, details=details
+        )
 
 
 class Attachment(Base):

@@ -12,7 +12,7 @@ from forms_app.forms_cli import load_demo_forms
 from forms_app.models import ProblemReport, Role
 from tests.browser.journeys import RAPA, RAPA_TITLE, start
 from tests.browser.support import assert_accessible
-from tests.support import PASSWORD, make_user
+from tests.support import PASSWORD, fresh_code, make_user
 
 OUTAGE = "Le dépôt des pièces jointes est perturbé ; vos brouillons sont conservés."
 
@@ -23,10 +23,15 @@ def demo_forms(app) -> None:
         load_demo_forms()
 
 
-def sign_in(page: Page, live_server, email: str) -> None:
+def sign_in(app, page: Page, live_server, email: str) -> None:
+    """Sign in as a person does: the password, then the code of the authenticator app."""
     page.goto(live_server("/agents/connexion"))
     page.get_by_label("Adresse e-mail").press_sequentially(email)
     page.get_by_label("Mot de passe").press_sequentially(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(live_server("/agents/connexion/code"))
+    assert_accessible(page)
+    page.get_by_label("Code de vérification").press_sequentially(fresh_code(app, email))
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(live_server("/agents/"))
 
@@ -35,7 +40,7 @@ def test_a_banner_goes_up_and_a_visitor_reports_a_problem_from_a_phone(
     app, live_server, demo_forms, page: Page, phone_page: Page
 ):
     make_user(app, Role.ADMIN, email="admin@example.nc")
-    sign_in(page, live_server, "admin@example.nc")
+    sign_in(app, page, live_server, "admin@example.nc")
     page.get_by_role("link", name=re.compile("^Pilotage")).click()
     page.get_by_role("navigation", name="Pilotage").get_by_role("link", name="Annonces").click()
     page.get_by_role("link", name="Publier une annonce").click()
@@ -80,7 +85,7 @@ def test_dashboards_and_the_incident_timeline_are_accessible_pictures(
     app, live_server, demo_forms, page: Page
 ):
     make_user(app, Role.ADMIN, email="admin@example.nc")
-    sign_in(page, live_server, "admin@example.nc")
+    sign_in(app, page, live_server, "admin@example.nc")
     page.goto(live_server("/agents/pilotage/"))
     charts = page.locator("figure svg[role='img']")
     expect(charts.first).to_be_visible()

@@ -1,19 +1,13 @@
 """Staff steps of the processing chain through HTTP, as browsers make them (CSRF on)."""
 
-import re
-import time
-
-import pyotp
 from sqlalchemy import select
 
 from forms_app.db import get_session
 from forms_app.models import Bordereau, PaymentAct
-from tests.faults.client import CSRF, Client
-from tests.support import PASSWORD
+from tests.faults.client import Client
+from tests.support import PASSWORD, next_code
 
 FINANCE_HOME = "/agents/finances/"
-ENROL = "/agents/finances/double-authentification"
-SECRET = re.compile(r'class="totp-secret"><code lang="en">([A-Z2-7 ]+)</code>')
 
 
 def signed_in(base: str, email: str) -> Client:
@@ -30,16 +24,6 @@ def casework(client: Client, reference: str, action: str, **fields) -> None:
     assert answer.status == 302, (action, answer.status, answer.text[-2000:])
 
 
-def enrol(client: Client) -> pyotp.TOTP:
-    """Enrol the second factor finance staff need; the authenticator's codes."""
-    page = client.get(ENROL)
-    codes = pyotp.TOTP(SECRET.search(page.text).group(1).replace(" ", ""))
-    csrf = CSRF.search(page.text).group(1)
-    answer = client.post(ENROL, {"csrf_token": csrf, "code": codes.now()})
-    assert answer.status == 302, answer.text[-2000:]
-    return codes
-
-
 def build_bordereau(client: Client, act_ids: list[int]) -> str:
     """List these acts on a new bordereau; the bordereau page's path."""
     answer = client.form(
@@ -49,9 +33,9 @@ def build_bordereau(client: Client, act_ids: list[int]) -> str:
     return answer.location
 
 
-def sign(client: Client, bordereau: str, codes: pyotp.TOTP) -> None:
-    later = codes.at(time.time() + 30)  # the enrolment used this time step's code
-    data = {"password": PASSWORD, "code": later}
+def sign(client: Client, bordereau: str) -> None:
+    """Sign the bordereau: the password and a code again."""
+    data = {"password": PASSWORD, "code": next_code(client.email)}
     answer = client.form(bordereau, f"{bordereau}/signature", data)
     assert answer.status == 302, answer.text[-2000:]
 

@@ -13,6 +13,7 @@ import requests
 
 from tests.formdefs.demo.support import PDF
 from tests.formdefs.demo.test_aide_entreprises import BUSINESS_POST
+from tests.support import next_code
 
 SLUG = "aide-entreprises-covid"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -21,6 +22,7 @@ INPUT = re.compile(r"<input\b[^>]*>")
 ATTRIBUTE = re.compile(r'(\w[\w-]*)="([^"]*)"')
 REFERENCE = re.compile(r"<strong>([A-Z]+-\d{4}-\d{6})</strong>")
 TIMEOUT = 30
+SECOND_FACTOR = "/agents/connexion/code"
 
 
 def business_files() -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -69,6 +71,7 @@ class Client:
     """One visitor: its own cookie jar, talking to one base URL (changeable between steps)."""
 
     def __init__(self, base: str):
+        self.email: str | None = None  # who signed in
         self.base = base
         self.http = requests.Session()
 
@@ -155,9 +158,15 @@ class Client:
     # --- staff -----------------------------------------------------------------------------
 
     def login(self, email: str, password: str) -> None:
+        """Sign in; the second factor, when asked, from the tests' authenticator app."""
         csrf, _ = self.token("/agents/connexion")
         answer = self.post(
             "/agents/connexion", {"csrf_token": csrf, "email": email, "password": password}
         )
         if answer.status != 302:
             raise Refused("login", answer.status, answer.text)
+        self.email = email
+        if answer.location == SECOND_FACTOR:
+            answer = self.form(SECOND_FACTOR, SECOND_FACTOR, {"code": next_code(email)})
+            if answer.status != 302 or answer.location.startswith("/agents/connexion"):
+                raise Refused("second factor", answer.status, answer.text)

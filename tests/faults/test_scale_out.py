@@ -64,10 +64,9 @@ def test_two_webs_and_two_workers_run_the_whole_chain(fleet):
 
     acts = wait_until(rendered, timeout=180, interval=0.5)
     finance = [chain.signed_in(host, FINANCE) for host in hosts]
-    codes = chain.enrol(finance[0])
     bordereau = chain.build_bordereau(finance[1], [act_id for act_id, _, _ in acts])
     wait_until(lambda: chain.bordereau_rendered(app), timeout=90, interval=0.5)
-    chain.sign(finance[0], bordereau, codes)
+    chain.sign(finance[0], bordereau)
     chain.mark_paid(finance[1], bordereau)
     wait_until(lambda: len(paid_notices(app)) == len(references), timeout=120, interval=0.5)
     wait_until(lambda: set(ledger.read(app).outbox) == {"done"}, timeout=60, interval=0.5)
