@@ -132,6 +132,17 @@ def store_files(session: Session, draft: Submission, key: str, files: list[Check
     touch(draft)
 
 
+def leave_address(draft: Submission, email: str) -> None:
+    """Give the draft the address its links go to; a new address revokes the links sent before.
+
+    A resume link also opens the applicant space of the draft's address: a link sent to an
+    earlier address must not open the space of the one typed since.
+    """
+    if email != draft.applicant_email:
+        draft.resume_token_hash = secrets.token_hex(32)
+    draft.applicant_email = email
+
+
 def resume_url(draft: Submission) -> str:
     """The signed link that reopens this draft on any device, until it expires."""
     token = links.make(RESUME, {"d": draft.id, "g": draft.resume_token_hash[:16]})

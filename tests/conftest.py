@@ -8,6 +8,7 @@ the local Redis, flushed before each test that uses it.
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -77,11 +78,7 @@ def _shared_postgres_url(postgres) -> str | None:
 def database_url(_shared_postgres_url, tmp_path) -> Iterator[str]:
     """URL of a database with the schema and no rows (emptied again after the test)."""
     if _shared_postgres_url is None:
-        url = f"sqlite:///{tmp_path / 'guichet.sqlite3'}"
-        engine = create_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        yield url
+        yield schema_database_url(None, tmp_path)
         return
     yield _shared_postgres_url
     engine = create_engine(_shared_postgres_url)
@@ -91,9 +88,19 @@ def database_url(_shared_postgres_url, tmp_path) -> Iterator[str]:
     engine.dispose()
 
 
-@pytest.fixture
-def redis_url() -> str:
-    """The real Redis, on a database of its own, emptied for this test."""
+def schema_database_url(postgres: PostgresServer | None, directory: Path) -> str:
+    """URL of a new database of its own with the schema and no rows (for module fixtures)."""
+    url = f"sqlite:///{directory / 'guichet.sqlite3'}"
+    if postgres is not None:
+        url = postgres.create()
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+def flushed_redis_url() -> str:
+    """The test Redis database, emptied."""
     client = Redis.from_url(TEST_REDIS_URL)
     client.flushdb()
     client.close()
@@ -101,7 +108,13 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def app_config(database_url, redis_url, tmp_path) -> dict:
+def redis_url() -> str:
+    """The real Redis, on a database of its own, emptied for this test."""
+    return flushed_redis_url()
+
+
+def base_config(database_url: str, redis_url: str, directory: Path) -> dict:
+    """The test app's configuration on this database and Redis, mail written under `directory`."""
     return {
         "ENV": "test",
         "TESTING": True,
@@ -109,13 +122,18 @@ def app_config(database_url, redis_url, tmp_path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "MAIL_DIR": str(tmp_path / "mail"),
+        "MAIL_DIR": str(directory / "mail"),
         "OUTBOX_DISPATCH_INTERVAL": 0.2,
         # Deterministic statement counts: banners read on every page, evidence stored only
         # when a test asks (tests of the caching and of the flushing set their own values).
         "BANNER_CACHE_SECONDS": 0,
         "OPS_COUNTER_FLUSH_SECONDS": 24 * 3600,
     }
+
+
+@pytest.fixture
+def app_config(database_url, redis_url, tmp_path) -> dict:
+    return base_config(database_url, redis_url, tmp_path)
 
 
 @pytest.fixture

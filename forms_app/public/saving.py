@@ -37,7 +37,7 @@ def save_for_later(slug: str):
         return redirect(url_for("public.fill", slug=slug))
     save_form = SaveForm(data={"email": draft.applicant_email})
     if save_form.validate_on_submit():
-        draft.applicant_email = save_form.email.data.strip().lower()
+        drafts.leave_address(draft, save_form.email.data.strip().lower())
         send_resume_link(db, draft, reason="saved")
         db.commit()
         return render_template(
