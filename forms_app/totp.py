@@ -112,8 +112,12 @@ def enrol(session: Session, user: User, secret: str, code: str) -> None:
     audit.record(session, user, "totp_enrol", user)
 
 
-def confirm_identity(session: Session, user: User, password: str, code: str) -> str | None:
+def confirm_identity(
+    session: Session, user: User, password: str, code: str, *, changing: bool = False
+) -> str | None:
     """Why `password` and `code` do not confirm that `user` is at the keyboard, or None.
+
+    The messages say nothing was signed, or with `changing` nothing was modified.
 
     Both count as a sign-in: failures add up to the same lockout. The code is checked first,
     so a right password never clears a run of wrong codes; its step is taken last, so a
@@ -124,10 +128,18 @@ def confirm_identity(session: Session, user: User, password: str, code: str) -> 
         "Trop de tentatives infructueuses : ce compte est bloqué pendant %(minutes)d minutes.",
         minutes=config["LOGIN_LOCKOUT_SECONDS"] // 60,
     )
-    wrong_code = _(
-        "Code incorrect ou déjà utilisé : rien n’a été signé. Attendez le code suivant "
-        "de votre application."
-    )
+    if changing:
+        wrong_code = _(
+            "Code incorrect ou déjà utilisé : rien n’a été modifié. Attendez le code suivant "
+            "de votre application."
+        )
+        wrong_password = _("Mot de passe incorrect : rien n’a été modifié.")
+    else:
+        wrong_code = _(
+            "Code incorrect ou déjà utilisé : rien n’a été signé. Attendez le code suivant "
+            "de votre application."
+        )
+        wrong_password = _("Mot de passe incorrect : rien n’a été signé.")
     if user.is_locked(utcnow()):
         return locked
     if fresh_step(user, code) is None:
@@ -142,7 +154,7 @@ def confirm_identity(session: Session, user: User, password: str, code: str) -> 
     if result.outcome is accounts.LoginOutcome.LOCKED:
         return locked
     if result.outcome is not accounts.LoginOutcome.OK or result.user is not user:
-        return _("Mot de passe incorrect : rien n’a été signé.")
+        return wrong_password
     if not verify(session, user, code):
         return wrong_code  # used meanwhile by another request
     return None
@@ -175,13 +187,13 @@ def _claim_step(session: Session, user: User, step: int) -> bool:
     return bool(claimed)
 
 
-def forget(session: Session, user: User, *, by: str) -> None:
+def forget(session: Session, user: User, *, by: str, actor: User | None = None) -> None:
     """Clear the user's second factor and recovery codes (a lost phone); audited, no commit."""
     user.totp_secret = None
     user.totp_enrolled_at = None
     user.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    audit.record(session, user, "totp_reset", None, by=by)
+    audit.record(session, user, "totp_reset", actor, by=by)
 
 
 RECOVERY_CODES = 10

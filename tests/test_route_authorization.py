@@ -153,6 +153,12 @@ def fresh_report(world: "World") -> int:
     return world.problem_report()
 
 
+def agent_id(world: "World") -> int:
+    """The agent's account, for the administrators' account pages."""
+    with world.app.app_context():
+        return get_session().scalar(select(User.id).filter_by(email=STAFF[AGENT]))
+
+
 # fmt: off
 ROUTES: dict[str, Route] = {
     # Columns: anonymous, owner, other applicant, admin, designer, agent, approver, finance,
@@ -431,6 +437,29 @@ ROUTES: dict[str, Route] = {
     # The report is not closed: reopening it is refused (409).
     "POST /agents/pilotage/signalements/<int:report_id>/reouverture":
         R("ops.reopen_problem_report",      LOGIN, LOGIN, LOGIN, 409,   403,   409,   403,   403,   LOGIN),
+    # Staff accounts, for admins; a change without the admin's password and code is a 400.
+    "GET /agents/pilotage/comptes":
+        R("ops.accounts",                   LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN),
+    "GET /agents/pilotage/comptes/nouveau":
+        R("ops.account_new",                LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN),
+    "POST /agents/pilotage/comptes/nouveau":
+        R("ops.account_new",                LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN),
+    "GET /agents/pilotage/comptes/<int:user_id>":
+        R("ops.account",                    LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN,
+          params={"user_id": agent_id}),
+    "POST /agents/pilotage/comptes/<int:user_id>/roles":
+        R("ops.account_roles",              LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN,
+          params={"user_id": agent_id}),
+    "POST /agents/pilotage/comptes/<int:user_id>/etat":
+        R("ops.account_active",             LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN,
+          params={"user_id": agent_id}),
+    "POST /agents/pilotage/comptes/<int:user_id>/double-authentification":
+        R("ops.account_second_factor",      LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN,
+          params={"user_id": agent_id}),
+    # Unlocking an account that is not locked changes nothing.
+    "POST /agents/pilotage/comptes/<int:user_id>/deverrouillage":
+        R("ops.account_unlock",             LOGIN, LOGIN, LOGIN, GO,    403,   403,   403,   403,   LOGIN,
+          params={"user_id": agent_id}),
     "GET /agents/pilotage/travaux":
         R("ops.failed_jobs",                LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN),
     # The outbox row did not fail: retrying it is refused (409); no job named, 400.

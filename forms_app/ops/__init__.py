@@ -1,10 +1,12 @@
-"""The ops area: dashboards, incidents, announcements, extensions, reports, failed jobs."""
+"""The ops area: dashboards, incidents, announcements, extensions, reports, failed jobs, staff
+accounts."""
 
 from flask import Blueprint
 
 bp = Blueprint("ops", __name__, url_prefix="/agents/pilotage")
 
 from forms_app.ops import (  # noqa: E402, F401
+    account_views,
     announcement_views,
     dashboard_views,
     extension_views,
