@@ -167,6 +167,7 @@ class Client:
             raise Refused("login", answer.status, answer.text)
         self.email = email
         if answer.location == SECOND_FACTOR:
-            answer = self.form(SECOND_FACTOR, SECOND_FACTOR, {"code": next_code(email)})
+            csrf, _ = self.token(SECOND_FACTOR)
+            answer = self.post(SECOND_FACTOR, {"csrf_token": csrf, "code": next_code(email)})
             if answer.status != 302 or answer.location.startswith("/agents/connexion"):
                 raise Refused("second factor", answer.status, answer.text)
