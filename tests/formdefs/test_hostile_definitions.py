@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from forms_app import create_app
 from forms_app.formdefs import definition as definitions
 from forms_app.formdefs import display, rules, wtform
 from tests.hostile_support import PAYLOADS, hostile_text
@@ -130,16 +129,6 @@ def mutated_definitions(draw):
         except (KeyError, IndexError, TypeError):
             continue  # an earlier change removed this path
     return document
-
-
-@pytest.fixture(scope="module")
-def form_app(tmp_path_factory):
-    """The real app (no database or Redis needed to validate a form)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GUICHET_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
-        yield create_app(
-            {"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test-secret-key"}
-        )
 
 
 def test_the_base_definition_is_valid():

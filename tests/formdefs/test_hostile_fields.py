@@ -15,7 +15,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from forms_app import create_app
 from forms_app.formdefs import banking, display, nc, places, wtform
 from forms_app.formdefs import definition as definitions
 from forms_app.formdefs.fields import DEFAULT_MAX_LENGTH
@@ -64,16 +63,6 @@ def one_field_class(name: str):
          "pages": [{"key": "p", "title": "Page", "fields": [raw]}]}
     )  # fmt: skip
     return wtform.form_class(definition, f"hostile-{name}")
-
-
-@pytest.fixture(scope="module")
-def form_app(tmp_path_factory):
-    """The real app (no database or Redis needed to validate a form)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GUICHET_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
-        yield create_app(
-            {"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test-secret-key"}
-        )
 
 
 def validate(app, name: str, values: MultiDict) -> tuple[bool, object, list[str]]:
