@@ -5,7 +5,8 @@ or Content-Type claiming another accepted type is refused, and so is a file that
 something else: a ZIP archive (a PDF or image with an archive appended, which unpacks as
 one) or a web page (HTML in its first bytes, which a browser sniffing it would run).
 Archives themselves are not an accepted type, so nothing is ever unpacked. Names are
-cleaned (`file_names`) and end with the extension of the content's type.
+cleaned (`file_names`) and end with the extension of the content's type. With CLAMD_SOCKET
+set, clamd scans each file last (`virus_scan`).
 """
 
 import hashlib
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import filetype
 
+from forms_app import virus_scan
 from forms_app.formdefs import file_names
 from forms_app.formdefs.definition import FieldDef
 from forms_app.formdefs.nc import InvalidValue
@@ -81,6 +83,11 @@ def check_files(files: list, fdef: FieldDef) -> list[CheckedFile]:
                 f"Le fichier « {name} » n’est pas un fichier {MIME_NAMES[mime]} ordinaire : "
                 "il contient aussi une archive ou une page web. Enregistrez-le à nouveau "
                 "depuis le logiciel qui l’a créé (par exemple avec « Imprimer en PDF »)."
+            )
+        if found := virus_scan.scan(content):
+            raise InvalidValue(
+                f"Le fichier « {name} » contient un virus ou un programme malveillant "
+                f"({found}) : il ne peut pas être accepté."
             )
         checked.append(
             CheckedFile(
