@@ -179,7 +179,7 @@ def test_hostile_answers_render_escaped_on_pages_and_in_the_receipt(app, client,
     timeout = app.config["PDF_JOB_TIMEOUT"]
     print(
         f"\nreceipt PDF with 3 x 10,000-character answers: {render_time:.2f} s "
-        f"(PDF_JOB_TIMEOUT {timeout} s); pages: check page, acknowledgement "
+        f"(PDF_JOB_TIMEOUT {timeout} s); pages: acknowledgement "
         f"{thanks_time:.2f} s, applicant space {space_time:.2f} s, back office "
         f"{dossier_time:.2f} s"
     )
