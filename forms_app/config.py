@@ -66,6 +66,10 @@ class Config:
     # instance folder) or "s3" (an S3-compatible object store: bucket, endpoint, region; the
     # credentials come from the usual AWS_* environment variables or the host's role).
     STORAGE_BACKEND = "filesystem"
+    # clamd's Unix socket: uploads are scanned before they are stored (virus_scan.py);
+    # None scans nothing. CLAMD_TIMEOUT bounds one scan, in seconds.
+    CLAMD_SOCKET: str | None = None
+    CLAMD_TIMEOUT = 30.0
     UPLOAD_DIR: str | None = None
     S3_BUCKET: str | None = None
     S3_ENDPOINT_URL: str | None = None

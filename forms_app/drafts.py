@@ -1,8 +1,9 @@
 """Drafts: what an applicant typed, kept server-side page by page until they submit.
 
 A draft is a Submission in state "draft" with no reference. `draft_data` holds the posted
-values (field name -> list of strings) exactly as typed, valid or not, so any page comes
-back as it was left. Uploaded files are checked and stored as the page is saved.
+values (field name -> list of strings) as typed, valid or not, so any page comes back as it
+was left; only control characters are dropped (`formdefs.text`). Uploaded files are checked
+and stored as the page is saved.
 """
 
 import secrets
@@ -17,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from forms_app import links
 from forms_app.db import utcnow
 from forms_app.formdefs.files import CheckedFile
+from forms_app.formdefs.text import without_controls
 from forms_app.models import Form, Submission
 from forms_app.submissions import new_attachment
 
@@ -99,9 +101,9 @@ def save_values(
         data[PAGES_SAVED] = sorted(saved)
     for name in posted:
         if _belongs(name, keys):
-            values = [v for v in posted.getlist(name) if isinstance(v, str)]
+            values = [without_controls(v) for v in posted.getlist(name) if isinstance(v, str)]
             if values:
-                data[name] = values
+                data[without_controls(name)] = values
     sizes = {k: n for k, n in group_sizes(draft).items() if k not in keys}
     sizes.update(groups)
     if sizes:

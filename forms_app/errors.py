@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from forms_app import limiter
 from forms_app.storage_errors import StorageUnavailable
+from forms_app.virus_scan import ScannerUnavailable
 
 
 def init_app(app: Flask) -> None:
@@ -29,6 +30,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(StorageUnavailable)
     def _storage_unavailable(exc: StorageUnavailable):
         app.logger.error("file storage unavailable: %s", type(exc).__name__)
+        return render_template("errors/503.html"), 503, {"Retry-After": "30"}
+
+    @app.errorhandler(ScannerUnavailable)
+    def _scanner_unavailable(exc: ScannerUnavailable):
+        app.logger.error("virus scanner unavailable: %s", exc)
         return render_template("errors/503.html"), 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)

@@ -11,12 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from redis import Redis
 from sqlalchemy import create_engine, make_url, text
 
 from forms_app import create_app
 from forms_app.db import Base, get_db
 from tests.support import PASSWORD, sign_in
+
+# Property-based tests (hypothesis) run the same examples on every machine: derandomized,
+# no example database written to disk. No per-example deadline: the suite shares two cores
+# with PostgreSQL, Redis and worker processes, so one slow example says nothing; modules that
+# care about time measure it themselves. Each test sets its own max_examples.
+settings.register_profile("guichet", derandomize=True, database=None, deadline=None)
+settings.load_profile("guichet")
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -6,7 +6,7 @@ from typing import Any
 
 from forms_app.builder.inputs import format_number, parse_number
 from forms_app.formdefs import nc
-from forms_app.formdefs.definition import DISPLAY_TYPES
+from forms_app.formdefs.definition import DISPLAY_TYPES, parse_json
 
 # The option sections each type shows, beyond label, hint, required, default and condition.
 OPTIONS: dict[str, frozenset[str]] = {
@@ -247,7 +247,7 @@ def _validation(form, shown: frozenset[str]) -> dict[str, Any]:
 
 def _json(text: str, expected: type, description: str) -> Any:
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"JSON invalide (ligne {exc.lineno}, colonne {exc.colno}).") from None
     if not isinstance(value, expected):

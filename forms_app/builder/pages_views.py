@@ -14,6 +14,7 @@ from forms_app.builder.views import (
     render_overview,
     store_draft,
 )
+from forms_app.formdefs.definition import parse_json
 from forms_app.permissions import roles_required
 
 DIRECTIONS = {"haut": -1, "bas": 1}
@@ -74,7 +75,7 @@ def edit_page(slug: str, page_key: str):
             del page["description"]
         text = form.condition_json.data.strip()
         try:
-            parsed = json.loads(text) if text else None
+            parsed = parse_json(text) if text else None
         except json.JSONDecodeError as exc:
             form.condition_json.errors.append(
                 _(

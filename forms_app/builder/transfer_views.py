@@ -11,7 +11,7 @@ from forms_app.builder import bp
 from forms_app.builder.forms import ImportForm
 from forms_app.builder.views import DESIGN_ROLES, actor, get_form_or_404, run_action
 from forms_app.db import get_session
-from forms_app.formdefs.definition import canonical_json
+from forms_app.formdefs.definition import canonical_json, parse_json
 from forms_app.permissions import roles_required
 
 
@@ -51,7 +51,7 @@ def _read_definition(form: ImportForm) -> tuple[Any, list[tuple[str, str]]]:
         form.text.errors.append(_("Choisissez un fichier ou collez une définition."))
         return None, []
     try:
-        return json.loads(text), []
+        return parse_json(text), []
     except json.JSONDecodeError as exc:
         return None, [(f"ligne {exc.lineno}, colonne {exc.colno}", f"JSON invalide : {exc.msg}")]
 

@@ -21,7 +21,7 @@ from forms_app.builder.forms import (
     SettingsForm,
 )
 from forms_app.db import get_session, utcnow
-from forms_app.formdefs.definition import DefinitionError, canonical_json
+from forms_app.formdefs.definition import DefinitionError, canonical_json, parse_json
 from forms_app.models import Form, FormStatus, Role, User
 from forms_app.permissions import roles_required
 
@@ -231,7 +231,7 @@ def rules(slug: str):
     if form.validate_on_submit():
         text = form.rules.data.strip() or "{}"
         try:
-            value = json.loads(text)
+            value = parse_json(text)
         except json.JSONDecodeError as exc:
             form.rules.errors.append(
                 _(

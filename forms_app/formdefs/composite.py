@@ -13,7 +13,7 @@ def _address_parts(fdef: FieldDef) -> list[FieldDef]:
     required = fdef.required
     if fdef.get("region", "NC") == "NC":
         postal = {
-            "pattern": r"988\d{2}",
+            "pattern": r"988[0-9]{2}",
             "pattern_message": "Le code postal doit comporter 5 chiffres et commencer par 988, "
             "par exemple 98800.",
         }

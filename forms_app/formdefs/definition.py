@@ -1,6 +1,7 @@
 """Load a form definition: JSON Schema first, then the checks a schema cannot express."""
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,11 @@ GROUP_ITEM_TYPES = frozenset(
     {"text", "textarea", "email", "phone", "integer", "amount", "date", "choice", "multichoice",
      "yesno", "ridet", "country", "commune"}
 )  # fmt: skip
+# Containers inside containers: real definitions stay under 12 (a condition in a group's
+# field); the limit keeps the recursive checks (schema, conditions) far from Python's own.
+MAX_NESTING = 32
+# The largest number a definition may hold: settings and limits feed 64-bit columns.
+MAX_NUMBER = 2**63 - 1
 
 
 class DefinitionError(ValueError):
@@ -109,6 +115,22 @@ def canonical_json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
 
 
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON that people paste or upload; every failure is a `json.JSONDecodeError`.
+
+    `json.loads` also raises RecursionError (arrays nested thousands deep) and ValueError
+    (an integer of thousands of digits); those become a JSONDecodeError at the start.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", str(text[:0]), 0) from None
+    except ValueError as exc:
+        raise json.JSONDecodeError(f"unreadable value ({exc})", str(text[:0]), 0) from None
+
+
 @cache
 def _schema_validator() -> Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -127,11 +149,14 @@ def load(data: dict | str | bytes) -> FormDefinition:
     """Validate a definition (a dict or JSON text) and return it; raise DefinitionError."""
     if isinstance(data, str | bytes):
         try:
-            data = json.loads(data)
+            data = parse_json(data)
         except json.JSONDecodeError as exc:
             raise DefinitionError([(f"line {exc.lineno}", f"invalid JSON: {exc.msg}")]) from exc
     if not isinstance(data, dict):
         raise DefinitionError([("(root)", "a definition is a JSON object")])
+    value_errors = _check_values(data)
+    if value_errors:
+        raise DefinitionError(value_errors)
     schema_errors = sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.path))
     if schema_errors:
         raise DefinitionError([(_path(e.absolute_path), _schema_message(e)) for e in schema_errors])
@@ -159,6 +184,34 @@ def of_version(version) -> FormDefinition:
     that column (the JSON of a whole form) and pay for it once per process.
     """
     return _LOADED.get_or_build(version.sha256, lambda: load(version.definition))
+
+
+def _check_values(data: dict) -> list[tuple[str, str]]:
+    """Refuse what no check after this one may meet: deep nesting, NaN, NUL, huge numbers.
+
+    Walks the document without recursion. PostgreSQL refuses NaN, Infinity and the NUL
+    character in JSON; Python refuses to compare or format some of them.
+    """
+    errors: list[tuple[str, str]] = []
+    pending: list[tuple[Any, tuple, int]] = [(data, (), 1)]
+    while pending and len(errors) < 20:
+        value, path, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_NESTING:
+                errors.append((_path(path), f"nested too deeply (more than {MAX_NESTING} levels)"))
+                continue
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str) and "\x00" in key:
+                    errors.append((_path(path), "a key holds the NUL character"))
+                pending.append((item, (*path, key), depth + 1))
+        elif isinstance(value, str) and "\x00" in value:
+            errors.append((_path(path), "the NUL character is not allowed"))
+        elif isinstance(value, float) and not math.isfinite(value):
+            errors.append((_path(path), f"{value} is not a number"))
+        elif isinstance(value, int | float) and abs(value) > MAX_NUMBER:
+            errors.append((_path(path), f"numbers must stay within ±{MAX_NUMBER}"))
+    return errors
 
 
 def _schema_message(error) -> str:
@@ -216,8 +269,10 @@ def _check_field(f: FieldDef, path: str, top_keys: set, errors: list, in_group: 
             errors.append((f"{path}.choices", "choice values must be unique"))
         default = f.get("default")
         defaults = default if isinstance(default, list) else [default]
-        if default is not None and not set(defaults) <= set(values):
+        if default is not None and not all(d in values for d in defaults):
             errors.append((f"{path}.default", "the default must be one of the choices"))
+    if f.type in ("yesno", "consent") and not isinstance(f.get("default", False), bool):
+        errors.append((f"{path}.default", f"the default of a {f.type} field is true or false"))
     if f.type == "group" and not f.fields:
         errors.append((f"{path}.fields", "a group needs fields"))
     if f.type != "group" and f.fields:

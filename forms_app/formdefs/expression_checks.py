@@ -13,7 +13,7 @@ from typing import Any
 
 import simpleeval
 
-from forms_app.formdefs.expression_functions import ARITY, FUNCTIONS
+from forms_app.formdefs.expression_functions import ARITY, FUNCTIONS, MAX_NUMBER
 
 MAX_SOURCE_LENGTH = 10_000
 MAX_DEPTH = 50
@@ -180,6 +180,9 @@ class _Checker:
             raise error_at(f"The literal {node.value!r} is not allowed", node, hint)
         if isinstance(node.value, str) and len(node.value) > simpleeval.MAX_STRING_LENGTH:
             raise error_at("This text is too long", node)
+        number = isinstance(node.value, int | float) and not isinstance(node.value, bool)
+        if number and not abs(node.value) <= MAX_NUMBER:  # 1e999 too, which reads as infinity
+            raise error_at("This number is too large", node)
 
     def _name(self, node: ast.Name) -> None:
         """Allow the answer names, suggesting the closest one for a typo."""

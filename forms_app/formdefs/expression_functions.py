@@ -19,6 +19,12 @@ from zoneinfo import ZoneInfo
 TIMEZONE = ZoneInfo("Pacific/Noumea")
 _NUMBER = (int, float)
 _LIST = (list, tuple)
+# Results are refused beyond these: far above any amount (at most 10^15 F CFP) times a rate,
+# far below the 4,300 digits past which Python will not print an integer (nor JSON store it).
+MAX_NUMBER = 10**50
+# Characters and items a text or list may hold, counting the items of the lists it holds:
+# `[[0] * 99999] * 99999` is small in memory but takes hours to compare.
+MAX_SIZE = 100_000
 
 
 class EvaluationProblem(Exception):
@@ -53,6 +59,31 @@ def describe_all(values: Sequence[Any]) -> str:
     if not words:
         return "no arguments"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def size(value: Any) -> int:
+    """Characters of a text, items of a list or entry plus the sizes of the items they hold."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, _LIST):
+        return len(value) + sum(size(item) for item in value if isinstance(item, _SIZED))
+    if isinstance(value, dict):
+        return len(value) + sum(size(item) for item in value.values() if isinstance(item, _SIZED))
+    return 0
+
+
+_SIZED = (str, list, tuple, dict)
+
+
+def bounded(value: Any, what: str) -> Any:
+    """Return value, or raise a problem if it is a number or a text or list out of bounds."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise problem(f"the result of {what} is not a finite number")
+    if isinstance(value, _NUMBER) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        raise problem(f"the result of {what} would be too large")
+    if isinstance(value, _SIZED) and size(value) > MAX_SIZE:
+        raise problem(f"the result of {what} would be too large")
+    return value
 
 
 def problem(message: str) -> EvaluationProblem:
@@ -221,9 +252,10 @@ def _guarded(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def call(*args: Any) -> Any:
         try:
-            return function(*args)
+            result = function(*args)
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
             raise problem(f"{name}() cannot be applied to {describe_all(args)}") from exc
+        return bounded(result, f"{name}()")
 
     return call
 

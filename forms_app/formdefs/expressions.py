@@ -13,6 +13,8 @@ Allowed syntax:
 
 - literals: numbers, 'text', True, False, None, lists ``[1, 2]`` and tuples ``(1, 2)``;
 - arithmetic ``+ - * / // %`` and unary ``-``/``+`` (``**`` is refused: too costly);
+  a number beyond ±10^50, infinity, or a text or list of more than 100,000 characters and
+  items (the items of nested lists counted) is an error, not a result;
 - comparisons ``== != < <= > >=``, chained as in ``0 < x <= 10``;
 - ``and``, ``or``, ``not``; ``a if condition else b``;
 - ``x in [...]`` / ``x not in [...]`` with a list or text; an empty answer contains nothing;
@@ -68,9 +70,12 @@ import simpleeval
 from forms_app.formdefs.expression_checks import ExpressionError, check, error_at, parse
 from forms_app.formdefs.expression_functions import (
     FUNCTIONS,
+    MAX_SIZE,
     EvaluationProblem,
+    bounded,
     describe,
     problem,
+    size,
 )
 
 __all__ = [
@@ -87,7 +92,7 @@ def _binary(symbol: str, function: Callable[[Any, Any], Any]) -> Callable[[Any, 
 
     def apply(left: Any, right: Any) -> Any:
         try:
-            return function(left, right)
+            return bounded(function(left, right), f"'{symbol}'")
         except ZeroDivisionError as exc:
             raise problem(f"division by zero in '{symbol}'") from exc
         except simpleeval.InvalidExpression as exc:
@@ -105,11 +110,20 @@ def _unary(symbol: str, function: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
     def apply(operand: Any) -> Any:
         try:
-            return function(operand)
+            return bounded(function(operand), f"'{symbol}'")
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise problem(f"cannot apply '{symbol}' to {describe(operand)}") from exc
 
     return apply
+
+
+def _repeat(left: Any, right: Any) -> Any:
+    """Multiply numbers, or repeat a text or a list within MAX_SIZE (nested items counted)."""
+    for sequence, times in ((left, right), (right, left)):
+        repeated = isinstance(sequence, (str, list, tuple)) and isinstance(times, int)
+        if repeated and times > 0 and times * max(size(sequence), 1) > MAX_SIZE:
+            raise simpleeval.IterableTooLong("too long")
+    return simpleeval.safe_mult(left, right)
 
 
 def _subtract(left: Any, right: Any) -> Any:
@@ -127,7 +141,7 @@ def _contains(item: Any, container: Any) -> bool:
 OPERATORS: dict[type, Callable[..., Any]] = {
     ast.Add: _binary("+", simpleeval.safe_add),
     ast.Sub: _binary("-", _subtract),
-    ast.Mult: _binary("*", simpleeval.safe_mult),
+    ast.Mult: _binary("*", _repeat),
     ast.Div: _binary("/", operator.truediv),
     ast.FloorDiv: _binary("//", operator.floordiv),
     ast.Mod: _binary("%", operator.mod),
@@ -187,11 +201,11 @@ class _Evaluator(simpleeval.SimpleEval):
 
     def _eval_list(self, node: ast.List) -> list[Any]:
         """Evaluate a list literal."""
-        return [self._eval(item) for item in node.elts]
+        return bounded([self._eval(item) for item in node.elts], "a list")
 
     def _eval_tuple(self, node: ast.Tuple) -> tuple[Any, ...]:
         """Evaluate a tuple literal."""
-        return tuple(self._eval(item) for item in node.elts)
+        return bounded(tuple(self._eval(item) for item in node.elts), "a list")
 
     def _eval_subscript(self, node: ast.Subscript) -> Any:
         """Evaluate entry["key"] or items[0]."""

@@ -26,8 +26,12 @@ from wtforms.validators import ValidationError
 from forms_app.formdefs import banking, nc, places
 from forms_app.formdefs.definition import FieldDef
 from forms_app.formdefs.files import check_files
+from forms_app.formdefs.text import without_controls
 
 Parser = Callable[[str, FieldDef], Any]
+# Lengths when the definition sets none: the receipt prints every answer, and its PDF must
+# render within PDF_JOB_TIMEOUT whatever was typed (the form post alone allows 500 kB a field).
+DEFAULT_MAX_LENGTH = {"text": 1_000, "textarea": 10_000}
 
 
 def required_message(fdef: FieldDef) -> str:
@@ -43,7 +47,7 @@ class AnswerField(StringField):
         self.notes: list[str] = []
 
     def pre_validate(self, form) -> None:
-        text = (self.data or "").strip()
+        text = without_controls(self.data or "").strip()
         self.answer, self.notes = None, []
         if not text:
             if self.fdef.required:
@@ -78,8 +82,9 @@ def _check_limits(value: Any, fdef: FieldDef) -> None:
     if isinstance(value, str) and fdef.type in ("text", "textarea", "email"):
         if "min_length" in rules and len(value) < rules["min_length"]:
             raise ValidationError(f"Saisissez au moins {rules['min_length']} caractères.")
-        if "max_length" in rules and len(value) > rules["max_length"]:
-            raise ValidationError(f"Saisissez au plus {rules['max_length']} caractères.")
+        max_length = rules.get("max_length", DEFAULT_MAX_LENGTH.get(fdef.type))
+        if max_length is not None and len(value) > max_length:
+            raise ValidationError(f"Saisissez au plus {max_length} caractères.")
         if "pattern" in rules and not re.fullmatch(rules["pattern"], value):
             raise ValidationError(rules.get("pattern_message") or "Le format n’est pas valide.")
     if isinstance(value, int) and not isinstance(value, bool):
