@@ -5,7 +5,7 @@ from html import unescape
 
 from forms_app.auth import LAST_SEEN_KEY
 from forms_app.models import Role
-from tests.support import make_user
+from tests.support import make_user, sign_in
 
 
 def test_nothing_from_before_the_sign_in_carries_over(app, client, auth):
@@ -47,3 +47,13 @@ def test_a_request_shortly_after_another_does_not_rewrite_the_cookie(app, client
     auth.login()
     client.get("/agents/")
     assert "Set-Cookie" not in client.get("/agents/").headers
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_in_production(app, client, auth):
+    make_user(app, Role.AGENT)
+    cookie = auth.login().headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain http in tests; production sets it (test_config)
+    app.config["SESSION_COOKIE_SECURE"] = True  # as create_app sets it in production
+    secure = app.test_client()
+    assert "Secure" in sign_in(secure, "agent@example.nc").headers["Set-Cookie"]
