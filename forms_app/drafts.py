@@ -141,8 +141,13 @@ def leave_address(draft: Submission, email: str) -> None:
     earlier address must not open the space of the one typed since.
     """
     if email != draft.applicant_email:
-        draft.resume_token_hash = secrets.token_hex(32)
+        new_links(draft)
     draft.applicant_email = email
+
+
+def new_links(draft: Submission) -> None:
+    """Revoke the draft's resume links: the next one sent is of a new generation."""
+    draft.resume_token_hash = secrets.token_hex(32)
 
 
 def resume_url(draft: Submission) -> str:

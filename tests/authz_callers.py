@@ -2,6 +2,8 @@
 outcomes, in the table's words."""
 
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from tests import backoffice_support, finance_support
 
@@ -38,3 +40,18 @@ FORM, SCRATCH, PAYMENT_FORM = "dossier", "atelier", "aide"
 FIELDS = backoffice_support.FIELDS  # nom, courriel, montant (required), pieces (PDF or PNG)
 # The builder works on a form of its own, never on the one applicants fill.
 BLUEPRINT_VALUES = {"builder": {"slug": SCRATCH}}
+
+
+@dataclass(frozen=True)
+class Route:
+    """What each caller gets from one route, and how to ask it."""
+
+    endpoint: str
+    expected: dict[str, Outcome]
+    params: dict[str, Any] = field(default_factory=dict)  # values, or callables of the World
+    data: dict[str, str] = field(default_factory=dict)  # the POST body (the token aside)
+
+
+def R(endpoint: str, *outcomes: Outcome, **request: Any) -> Route:
+    """A row of ROUTES: the endpoint, one outcome per caller in CALLERS' order, overrides."""
+    return Route(endpoint, dict(zip(CALLERS, outcomes, strict=True)), **request)

@@ -1,65 +1,45 @@
 """ROUTES: what each caller gets from every route of the app, written by hand (see
 tests/test_route_authorization.py)."""
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
 from sqlalchemy import select
 
 from forms_app.db import get_session
 from forms_app.models import User
-from tests.authz_callers import AGENT, CALLERS, ENROL, GO, LOGIN, OK, SPACE, STAFF, Outcome
-
-if TYPE_CHECKING:
-    from tests.authz_world import World
+from tests.authz_callers import AGENT, ENROL, GO, LOGIN, OK, SPACE, STAFF, R, Route
+from tests.authz_world import World
 
 
-@dataclass(frozen=True)
-class Route:
-    """What each caller gets from one route, and how to ask it."""
-
-    endpoint: str
-    expected: dict[str, Outcome]
-    params: dict[str, Any] = field(default_factory=dict)  # values, or callables of the World
-    data: dict[str, str] = field(default_factory=dict)  # the POST body (the token aside)
-
-
-def R(endpoint: str, *outcomes: Outcome, **request: Any) -> Route:
-    """A row of ROUTES: the endpoint, one outcome per caller in CALLERS' order, overrides."""
-    return Route(endpoint, dict(zip(CALLERS, outcomes, strict=True)), **request)
-
-
-def fresh_form(world: "World") -> str:
+def fresh_form(world: World) -> str:
     """A published form of its own, for a request that changes it."""
     return world.scratch_form()
 
 
-def fresh_draft_form(world: "World") -> str:
+def fresh_draft_form(world: World) -> str:
     """A form of its own never published, for a request that publishes it."""
     return world.scratch_form(publish=False)
 
 
-def fresh_closed_form(world: "World") -> str:
+def fresh_closed_form(world: World) -> str:
     """A closed form of its own, for a request that reopens or archives it."""
     return world.scratch_form(close=True)
 
 
-def fresh_own_request(world: "World") -> str:
+def fresh_own_request(world: World) -> str:
     """A request of the owner's of its own, for a request that withdraws it."""
     return world.owner_request()
 
 
-def fresh_announcement(world: "World") -> int:
+def fresh_announcement(world: World) -> int:
     """A running announcement of its own, for a request that ends it."""
     return world.announcement()
 
 
-def fresh_report(world: "World") -> int:
+def fresh_report(world: World) -> int:
     """A new problem report of its own, for a request that closes it."""
     return world.problem_report()
 
 
-def agent_id(world: "World") -> int:
+def agent_id(world: World) -> int:
     """The agent's account, for the administrators' account pages."""
     with world.app.app_context():
         return get_session().scalar(select(User.id).filter_by(email=STAFF[AGENT]))
@@ -115,6 +95,9 @@ ROUTES: dict[str, Route] = {
         R("public.space_access",            GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
     "POST /mon-espace/deconnexion":
         R("public.space_logout",            GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    # Closing every door changes nothing without its button's field (400).
+    "POST /mon-espace/deconnexion-partout":
+        R("public.space_close_everywhere",  SPACE, 400,   400,   SPACE, SPACE, SPACE, SPACE, SPACE, SPACE),
     "GET /mon-espace/":
         R("public.space_home",              SPACE, OK,    OK,    SPACE, SPACE, SPACE, SPACE, SPACE, SPACE),
     "GET /mon-espace/demandes/<reference>":

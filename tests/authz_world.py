@@ -54,8 +54,8 @@ from tests.authz_callers import (
     SCRATCH,
     STAFF,
     Outcome,
+    Route,
 )
-from tests.authz_table import Route
 from tests.bordereau_support import enrol
 from tests.extension_support import add_proposal, closing_form
 from tests.finance_support import publish_payment_form, staff_users

@@ -24,13 +24,19 @@ from forms_app.models.payment import (
     NumberSeries,
     PaymentAct,
 )
-from forms_app.models.submission import Attachment, ReferenceCounter, Submission
+from forms_app.models.submission import (
+    ApplicantAccess,
+    Attachment,
+    ReferenceCounter,
+    Submission,
+)
 from forms_app.models.user import RecoveryCode, Role, User, UserRole
 
 __all__ = [
     "ActState",
     "Announcement",
     "AnnouncementLevel",
+    "ApplicantAccess",
     "Approval",
     "Attachment",
     "Bordereau",

@@ -147,3 +147,15 @@ class ReferenceCounter(Base):
     prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last_value: Mapped[int] = mapped_column(default=0)
+
+
+class ApplicantAccess(Base):
+    """An applicant's doors, by e-mail address: links to their space and sessions opened with
+    them carry the generation they were made in; closing every door ("se déconnecter de
+    partout") moves to the next generation, and every earlier link and session stops working."""
+
+    __tablename__ = "applicant_access"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

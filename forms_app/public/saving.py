@@ -1,6 +1,6 @@
 """Save a draft and come back later, from any device, through a link sent by e-mail."""
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import EmailField
@@ -13,7 +13,7 @@ from forms_app.limiter import limit_from_config
 from forms_app.public import bp
 from forms_app.public.filling_state import Filling, bind, form_and_draft
 from forms_app.public.lookup import published_form
-from forms_app.public.space_access import EMAIL_KEY
+from forms_app.public.space_access import open_space
 
 
 class SaveForm(FlaskForm):
@@ -61,6 +61,6 @@ def resume(slug: str, token: str):
         return render_template("public/resume_invalid.html", form=form), 400
     bind(found, form)
     if found.applicant_email:
-        session[EMAIL_KEY] = found.applicant_email
+        open_space(found.applicant_email)
     flash(_("Votre brouillon est retrouvé : vous pouvez continuer."), "success")
     return redirect(Filling.of(form, found).resume_point())

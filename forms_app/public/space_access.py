@@ -1,24 +1,31 @@
-"""The applicant space's door: a link sent by e-mail, no account and no password."""
+"""The applicant space's door: a link sent by e-mail, no account and no password.
+
+A link and the session it opens carry the generation of the address's doors
+(`ApplicantAccess`); "Se déconnecter de tous les appareils" moves the address to the next
+generation, so every link sent before and every session opened with one stop working (the
+drafts' resume links too: they get new ones).
+"""
 
 from functools import wraps
 
-from flask import current_app, flash, redirect, render_template, session
+from flask import abort, current_app, flash, g, redirect, render_template, session
 from flask import url_for as url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField
+from wtforms import EmailField, HiddenField
 from wtforms.validators import DataRequired, Email, Length
 
-from forms_app import links
-from forms_app.db import get_session
+from forms_app import drafts, links
+from forms_app.db import get_session, utcnow
 from forms_app.limiter import limit_from_config
-from forms_app.models import Submission
+from forms_app.models import ApplicantAccess, Submission
 from forms_app.public import bp
 from workflows import outbox
 
 EMAIL_KEY = "applicant_email"
+GENERATION_KEY = "applicant_generation"
 LINK_PURPOSE = "space"
 
 
@@ -38,8 +45,34 @@ class SpaceLoginForm(FlaskForm):
     )
 
 
+class CloseEverywhereForm(FlaskForm):
+    """Only the CSRF token, and the button's own field (a POST without it changes nothing)."""
+
+    everywhere = HiddenField()
+
+
 def signed_in_email() -> str | None:
-    return session.get(EMAIL_KEY)
+    """The address whose space this browser opened, while its doors are not closed since."""
+    email = session.get(EMAIL_KEY)
+    if email is None:
+        return None
+    if "applicant_email_checked" not in g:  # one look per request
+        g.applicant_email_checked = session.get(GENERATION_KEY, 0) == generation(email)
+    return email if g.applicant_email_checked else None
+
+
+def generation(email: str) -> int:
+    """The current generation of the address's links and sessions (0 until closed once)."""
+    found = get_session().get(ApplicantAccess, email)
+    return found.generation if found is not None else 0
+
+
+def open_space(email: str) -> None:
+    """Let this browser into the space of `email`, in the current generation."""
+    email = email.strip().lower()
+    session[EMAIL_KEY] = email
+    session[GENERATION_KEY] = generation(email)
+    session.permanent = True
 
 
 def applicant_required(view):
@@ -67,7 +100,7 @@ def space_login():
     db = get_session()
     known = db.scalar(select(Submission.id).where(Submission.applicant_email == email).limit(1))
     if known is not None:
-        token = links.make(LINK_PURPOSE, {"email": email})
+        token = links.make(LINK_PURPOSE, {"email": email, "g": generation(email)})
         outbox.add(
             db,
             "send_email",
@@ -90,8 +123,9 @@ def space_access(token: str):
     email = payload.get("email") if isinstance(payload, dict) else None
     if not isinstance(email, str) or not email:
         return render_template("public/space/link_invalid.html"), 400
-    session[EMAIL_KEY] = email.strip().lower()
-    session.permanent = True
+    if payload.get("g", 0) != generation(email.strip().lower()):  # closed since it was sent
+        return render_template("public/space/link_invalid.html"), 400
+    open_space(email)
     return redirect(url("public.space_home"))
 
 
@@ -100,4 +134,33 @@ def space_logout():
     """Forget the applicant's address on this device."""
     session.pop(EMAIL_KEY, None)
     flash(_("Vous avez quitté votre espace."), "success")
+    return redirect(url("public.index"))
+
+
+@bp.post("/mon-espace/deconnexion-partout")
+@applicant_required
+def space_close_everywhere():
+    """Close every door to this space: links sent, sessions opened, drafts' resume links."""
+    if CloseEverywhereForm().everywhere.data != "1":
+        abort(400)
+    email = signed_in_email()
+    db = get_session()
+    access = db.get(ApplicantAccess, email, with_for_update=True)
+    if access is None:
+        access = ApplicantAccess(email=email, generation=0)
+        db.add(access)
+    access.generation += 1
+    access.revoked_at = utcnow()
+    for draft in drafts.drafts_of(db, email):
+        drafts.new_links(draft)
+    db.commit()
+    session.pop(EMAIL_KEY, None)
+    session.pop(GENERATION_KEY, None)
+    flash(
+        _(
+            "Vous êtes déconnecté de tous les appareils : les liens envoyés ne fonctionnent "
+            "plus. Demandez un nouveau lien pour revenir."
+        ),
+        "success",
+    )
     return redirect(url("public.index"))
