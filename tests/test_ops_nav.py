@@ -14,6 +14,7 @@ PAGES = {
     "/agents/pilotage/prolongations": "Prolongations",
     "/agents/pilotage/signalements": "Problèmes signalés",
     "/agents/pilotage/travaux": "Travaux en échec",
+    "/agents/pilotage/comptes": "Comptes agents",
 }
 
 
