@@ -2,7 +2,6 @@
 
 import json
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -11,6 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from forms_app.formdefs import patterns
 from forms_app.formdefs.cache import BoundedCache
 from forms_app.formdefs.expressions import ExpressionError, compile_expression
 
@@ -282,10 +282,9 @@ def _check_field(f: FieldDef, path: str, top_keys: set, errors: list, in_group: 
         if low in validation and high in validation and validation[low] > validation[high]:
             errors.append((f"{path}.validation", f"{low} is greater than {high}"))
     if "pattern" in validation:
-        try:
-            re.compile(validation["pattern"])
-        except re.error as exc:
-            errors.append((f"{path}.validation.pattern", f"invalid pattern: {exc}"))
+        problem = patterns.error(validation["pattern"])
+        if problem is not None:
+            errors.append((f"{path}.validation.pattern", f"invalid pattern: {problem}"))
     if f.get("min_items", 0) > f.get("max_items", 50):
         errors.append((path, "min_items is greater than max_items"))
     if f.visible_if:

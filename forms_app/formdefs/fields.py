@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from forms_app.formdefs import banking, nc, places
+from forms_app.formdefs import banking, nc, patterns, places
 from forms_app.formdefs.definition import FieldDef
 from forms_app.formdefs.files import check_files
 from forms_app.formdefs.text import without_controls
@@ -76,6 +76,14 @@ def _parse_iban(text: str, _fdef: FieldDef) -> Noted:
     return Noted(result.value, tuple(result.warnings))
 
 
+def _pattern_matches(pattern: str, value: str, fdef: FieldDef) -> bool:
+    try:
+        return patterns.matches(pattern, value)
+    except patterns.PatternTimeout:
+        patterns.log.warning("validation pattern of field %r ran out of time", fdef.key)
+        return False
+
+
 def _check_limits(value: Any, fdef: FieldDef) -> None:
     """Apply the definition's validation block to a parsed answer."""
     rules = fdef.validation
@@ -85,7 +93,7 @@ def _check_limits(value: Any, fdef: FieldDef) -> None:
         max_length = rules.get("max_length", DEFAULT_MAX_LENGTH.get(fdef.type))
         if max_length is not None and len(value) > max_length:
             raise ValidationError(f"Saisissez au plus {max_length} caractères.")
-        if "pattern" in rules and not re.fullmatch(rules["pattern"], value):
+        if "pattern" in rules and not _pattern_matches(rules["pattern"], value, fdef):
             raise ValidationError(rules.get("pattern_message") or "Le format n’est pas valide.")
     if isinstance(value, int) and not isinstance(value, bool):
         unit = " F CFP" if fdef.type == "amount" else ""
