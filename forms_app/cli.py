@@ -21,6 +21,7 @@ outbox_cli = AppGroup("outbox", help="The job outbox.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 drafts_cli = AppGroup("drafts", help="Applicants' drafts.")
 casework_cli = AppGroup("casework", help="Requests being processed.")
+retention_cli = AppGroup("retention", help="Retention periods of personal data.")
 
 DEMO_PASSWORD = "guichet-demo-2026"  # noqa: S105  (demo only; refused in production)
 DEMO_USERS = [
@@ -38,7 +39,16 @@ def init_app(app: Flask) -> None:
     from forms_app.forms_cli import forms_cli
     from forms_app.ops_cli import ops_cli
 
-    for group in (db_cli, users_cli, outbox_cli, demo_cli, forms_cli, drafts_cli, casework_cli):
+    for group in (
+        db_cli,
+        users_cli,
+        outbox_cli,
+        demo_cli,
+        forms_cli,
+        drafts_cli,
+        casework_cli,
+        retention_cli,
+    ):
         app.cli.add_command(group)
     pki_cli.init_app(app)
     app.cli.add_command(ops_cli)
@@ -152,6 +162,18 @@ def drafts_sweep() -> None:
 
     done = draft_notices.sweep(get_session())
     click.echo(f"Expired {done['expired']}, warned {done['expiry']}, reminded {done['closing']}.")
+
+
+@retention_cli.command("sweep")
+def retention_sweep() -> None:
+    """Anonymise ended requests past their retention; prune old e-mails and reports."""
+    from forms_app import retention
+
+    done = retention.sweep(get_session())
+    click.echo(
+        f"Anonymised {done['anonymised']} request(s), deleted {done['files']} file(s), "
+        f"{done['emails']} e-mail(s); erased {done['reports']} problem report(s)."
+    )
 
 
 @casework_cli.command("remind")

@@ -95,6 +95,14 @@ class Config:
     CLOSING_REMINDER_HOURS = 48
     # Seconds between two passes of the draft sweep (expiry, warnings, reminders).
     DRAFT_SWEEP_INTERVAL = 300
+    # Retention (forms_app.retention; a form's settings may set its own draft lifetime and
+    # retention): months an ended request is kept before its personal data is erased; days a
+    # delivered e-mail is kept; months a problem report keeps its text and contact address;
+    # seconds between two retention passes of the worker's dispatcher.
+    RETENTION_MONTHS = 36
+    OUTBOX_KEEP_DAYS = 30
+    REPORT_RETENTION_MONTHS = 12
+    RETENTION_SWEEP_INTERVAL = 3600
     # Seconds between two seals of the audit log's new events (forms_app.audit_chain).
     AUDIT_SEAL_INTERVAL = 10
 

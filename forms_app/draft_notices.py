@@ -2,7 +2,7 @@
 
 The sweep runs in the worker's dispatcher every DRAFT_SWEEP_INTERVAL seconds (and from
 `flask drafts sweep`). Each notice is claimed by a conditional UPDATE before it is queued,
-so several workers sweeping at once send it once; expired drafts are deleted.
+so several workers sweeping at once send it once; expired drafts are deleted, with their files.
 """
 
 from datetime import timedelta
@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
-from forms_app import audit, drafts
+from forms_app import audit, drafts, retention
 from forms_app.db import utcnow
 from forms_app.filters import local_time
 from forms_app.formdefs import definition as definitions
@@ -63,6 +63,7 @@ def sweep(session: Session, batch: int = 500) -> dict[str, int]:
     config = current_app.config
     done = {"expired": 0, "expiry": 0, "closing": 0}
 
+    keys: set[str] = set()
     expired = session.scalars(
         select(Submission)
         .where(Submission.state == drafts.DRAFT, Submission.expires_at <= now)
@@ -75,6 +76,9 @@ def sweep(session: Session, batch: int = 500) -> dict[str, int]:
         session.flush()
         for draft in expired:
             session.expunge(draft)
+        keys = set(
+            session.scalars(select(Attachment.storage_key).where(Attachment.submission_id.in_(ids)))
+        )
         session.execute(delete(Attachment).where(Attachment.submission_id.in_(ids)))
         session.execute(delete(Submission).where(Submission.id.in_(ids)))
         done["expired"] = len(ids)
@@ -115,6 +119,7 @@ def sweep(session: Session, batch: int = 500) -> dict[str, int]:
             send_resume_link(session, draft, "closing")
             done["closing"] += 1
     session.commit()
+    retention.delete_files(session, keys)  # the uploads of expired drafts, once unnamed
     return done
 
 

@@ -7,7 +7,7 @@ and stored as the page is saved.
 """
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from forms_app import links
+from forms_app import links, retention
 from forms_app.db import utcnow
 from forms_app.formdefs.files import CheckedFile
 from forms_app.formdefs.text import without_controls
@@ -32,7 +32,7 @@ RESUME = "resume"
 def start(session: Session, form: Form) -> Submission:
     """Open a new draft on the form's current version; the caller commits."""
     draft = Submission(
-        form_id=form.id,
+        form=form,
         form_version_id=form.current_version_id,
         state=DRAFT,
         answers={},
@@ -50,9 +50,9 @@ def unsaved(form: Form) -> Submission:
 
 
 def touch(draft: Submission, now: datetime | None = None) -> None:
-    """Push the expiry back: a draft lives DRAFT_LIFETIME_DAYS after its last save."""
+    """Push the expiry back: a draft lives its form's lifetime after its last save."""
     now = now or utcnow()
-    draft.expires_at = now + timedelta(days=current_app.config["DRAFT_LIFETIME_DAYS"])
+    draft.expires_at = now + retention.draft_lifetime(draft.form)
     draft.expiry_warned_at = None
 
 
@@ -158,12 +158,16 @@ def resume_url(draft: Submission) -> str:
 
 def from_resume_token(session: Session, token: str) -> Submission | None:
     """The submission a resume link points to (a draft, or what it became), else None."""
-    max_age = int(timedelta(days=current_app.config["DRAFT_LIFETIME_DAYS"]).total_seconds())
-    payload = links.read(RESUME, token, max_age)
+    longest = max(current_app.config["DRAFT_LIFETIME_DAYS"], retention.DRAFT_LIFETIME_RANGE[1])
+    payload = links.read(RESUME, token, longest * 86400)
     if not isinstance(payload, dict):
         return None
     found = session.get(Submission, payload.get("d"))
     if found is None:
+        return None
+    # The link lives as long as a draft of its form does.
+    lifetime = int(retention.draft_lifetime(found.form).total_seconds())
+    if links.read(RESUME, token, lifetime) is None:
         return None
     if found.state == DRAFT and (found.resume_token_hash or "")[:16] != payload.get("g"):
         return None

@@ -112,6 +112,21 @@ def schedule(
     )  # fmt: skip
 
 
+def set_retention(
+    session: Session, form: Form, draft_days: int | None, months: int | None, actor
+) -> None:
+    """Set how long the form's drafts live and its ended requests are kept (None: default)."""
+    before = {
+        "draft_lifetime_days": form.draft_lifetime_days,
+        "retention_months": form.retention_months,
+    }
+    form.draft_lifetime_days, form.retention_months = draft_days, months
+    audit.record(
+        session, form, "retention", actor, before=before,
+        after={"draft_lifetime_days": draft_days, "retention_months": months},
+    )  # fmt: skip
+
+
 def close(session: Session, form: Form, actor: User | None) -> None:
     """Stop accepting submissions; submissions already made go on being processed."""
     _move(session, form, {FormStatus.PUBLISHED}, FormStatus.CLOSED, "close", actor)

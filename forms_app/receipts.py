@@ -69,8 +69,10 @@ def send_receipt(session: Session, submission: Submission) -> None:
 
 def download(submission: Submission):
     """The receipt as a PDF download, or a page saying it is still being prepared (202)."""
-    from flask import render_template
+    from flask import abort, render_template
 
+    if submission.anonymised_at is not None:  # erased with the answers it listed
+        abort(404)
     if not submission.receipt_key:
         page = render_template("public/receipt_pending.html", submission=submission)
         return page, 202, {"Retry-After": "10"}

@@ -21,6 +21,7 @@ __all__ = [
     "StorageUnavailable",
     "backend",
     "check",
+    "delete",
     "exists",
     "read",
     "send",
@@ -115,6 +116,12 @@ def send(key: str, *, download_name: str, mimetype: str, as_attachment: bool = T
         current_app.logger.warning("stored file missing: %s", key)
         abort(404)
     # StorageUnavailable propagates: errors.py answers with the French 503 page.
+
+
+def delete(key: str) -> None:
+    """Remove a stored object for good (retention: `forms_app.retention`). The caller makes
+    sure no row still names the key: one object may serve several rows (same content)."""
+    backend().delete(_checked(key))
 
 
 def check() -> None:

@@ -58,6 +58,13 @@ class FilesystemStorage:
         except OSError as exc:
             raise self._trouble("read", exc) from exc
 
+    def delete(self, key: str) -> None:
+        """Remove the file under `key`; a missing one is already gone."""
+        try:
+            self.path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._trouble("delete", exc) from exc
+
     def send(self, key: str, *, mimetype: str, download_name: str, as_attachment: bool):
         """The file as a Flask response (conditional and range requests as Flask does them)."""
         target = self.path(key)

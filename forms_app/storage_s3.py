@@ -118,6 +118,11 @@ class S3Storage:
             with found["Body"] as body:
                 return body.read()
 
+    def delete(self, key: str) -> None:
+        """Remove the object under `key` (S3 answers success for a missing one)."""
+        with self._errors(key):
+            self.client().delete_object(Bucket=self.bucket, Key=self.object_name(key))
+
     def send(self, key: str, *, mimetype: str, download_name: str, as_attachment: bool):
         """The object as a Flask response, streamed from the store as the server reads it.
 

@@ -57,6 +57,8 @@ def apply(
     submission.state = to_state.value
     submission.revision = (submission.revision or 0) + 1
     submission.last_activity_at = utcnow()
+    if to_state in states.FINAL_STATES:
+        submission.ended_at = submission.last_activity_at  # the retention clock starts
     written = {"by": by}
     if reason:
         written["reason"] = reason

@@ -214,6 +214,11 @@ ROUTES: dict[str, Route] = {
     "POST /agents/formulaires/<slug>/calendrier":
         R("builder.schedule",               LOGIN, LOGIN, LOGIN, GO,    GO,    403,   403,   403,   LOGIN,
           params={"slug": fresh_form}),
+    "GET /agents/formulaires/<slug>/conservation":
+        R("builder.retention_settings",     LOGIN, LOGIN, LOGIN, OK,    OK,    403,   403,   403,   LOGIN),
+    "POST /agents/formulaires/<slug>/conservation":
+        R("builder.retention_settings",     LOGIN, LOGIN, LOGIN, GO,    GO,    403,   403,   403,   LOGIN,
+          params={"slug": fresh_form}),
     "GET /agents/formulaires/<slug>/cloner":
         R("builder.clone",                  LOGIN, LOGIN, LOGIN, OK,    OK,    403,   403,   403,   LOGIN),
     "POST /agents/formulaires/<slug>/cloner":

@@ -131,3 +131,20 @@ def test_a_missing_key_is_not_found_and_a_bad_hash_refused(app, medium):
         with pytest.raises(storage.ObjectNotFound):
             storage.read("../secret")
     assert medium.keys() == []
+
+
+def test_a_deleted_object_is_gone_and_deleting_it_again_is_harmless(app, medium):
+    other = b"%PDF-1.4 another\n%%EOF\n"
+    with app.app_context():
+        key = storage.store(PDF, sha(PDF))
+        kept = storage.store(other, sha(other))
+        storage.delete(key)
+        assert not storage.exists(key)
+        with pytest.raises(storage.ObjectNotFound):
+            storage.read(key)
+        storage.delete(key)  # retention passes may meet a key already removed
+        with pytest.raises(storage.ObjectNotFound):
+            storage.delete("../secret")
+        assert storage.store(PDF, sha(PDF)) == key  # the same content can come back
+        assert storage.read(key) == PDF
+    assert sorted(medium.keys()) == sorted([key, kept])

@@ -5,8 +5,8 @@ runs jobs in its own process (WORKER_CLASS "simple", the default: warm app, font
 connections) or forks a work horse per job ("fork", RQ's default: a crash stays in the
 horse). The outbox dispatcher runs in its own spawned process, so a committed row reaches
 the queue even when Redis was down at commit time; it exits when its worker is gone. The
-dispatcher also writes the worker's heartbeat (evidence for outage detection) and asks for
-deadline extensions after outages.
+dispatcher also writes the worker's heartbeat (evidence for outage detection), asks for
+deadline extensions after outages, seals the audit log and applies the retention periods.
 """
 
 import argparse
@@ -63,7 +63,7 @@ def dispatch_forever(interval: float, parent: int | None = None) -> None:
     app = create_app()
     log.info("outbox dispatcher started (every %.1fs)", interval)
     next_sweep = next_reminders = next_beat = next_prune = next_detect = time.monotonic()
-    next_seal = time.monotonic()
+    next_seal = next_retention = time.monotonic()
     source = f"{socket.gethostname()}:{os.getpid()}"
     parent = parent or os.getppid()
     while os.getppid() == parent:  # a worker killed with -9 leaves no dispatcher behind
@@ -90,6 +90,9 @@ def dispatch_forever(interval: float, parent: int | None = None) -> None:
         if time.monotonic() >= next_seal:
             next_seal = time.monotonic() + app.config["AUDIT_SEAL_INTERVAL"]
             seal_audit_log(app)
+        if time.monotonic() >= next_retention:
+            next_retention = time.monotonic() + app.config["RETENTION_SWEEP_INTERVAL"]
+            apply_retention(app)
         time.sleep(interval)
 
 
@@ -153,15 +156,28 @@ def propose_extensions(app) -> None:
 def sweep_drafts(app) -> None:
     """Expire old drafts and send the draft notices that are due; never raise."""
     from forms_app import draft_notices
+
+    run_pass(app, "draft sweep", draft_notices.sweep)
+
+
+def apply_retention(app) -> None:
+    """Erase the personal data whose retention period is over; never raise."""
+    from forms_app import retention
+
+    run_pass(app, "retention pass", retention.sweep)
+
+
+def run_pass(app, name: str, sweep) -> None:
+    """Run `sweep(session)` (it commits and returns counts), log what it did; never raise."""
     from forms_app.db import get_session
 
     try:
         with app.app_context():
-            done = draft_notices.sweep(get_session())
+            done = sweep(get_session())
         if any(done.values()):
-            log.info("draft sweep: %s", done)
+            log.info("%s: %s", name, done)
     except Exception:
-        log.exception("draft sweep failed; retrying at the next pass")
+        log.exception("%s failed; retrying at the next pass", name)
 
 
 def remind_agents(app) -> bool:

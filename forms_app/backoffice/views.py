@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from forms_app import payment_acts, permissions, receipts, storage
+from forms_app import payment_acts, permissions, receipts, retention, storage
 from forms_app.backoffice import bp
 from forms_app.db import get_session
 from forms_app.formdefs import definition as definitions
@@ -70,6 +70,7 @@ def render_dossier(reference: str) -> str:
         acts=_acts(found),
         act_links=current_user.has_role(Role.FINANCE, Role.ADMIN),
         may_reissue=_may_reissue(found),
+        erasure=retention.erasure_date(found),
     )
 
 

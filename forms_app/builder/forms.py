@@ -1,4 +1,5 @@
-"""The builder's web forms: new form, settings, pages, fields, rules, schedule, import."""
+"""The builder's web forms: new form, settings, pages, fields, rules, schedule, retention,
+import."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -7,6 +8,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from forms_app import retention
 from forms_app.builder.inputs import (
     AmountField,
     CheckboxListField,
@@ -203,6 +205,21 @@ class RulesForm(FlaskForm):
 class ScheduleForm(FlaskForm):
     opens_at = LocalDateTimeField(_l("Ouverture"))
     closes_at = LocalDateTimeField(_l("Clôture"))
+
+
+class RetentionForm(FlaskForm):
+    draft_lifetime_days = NumberField(
+        _l("Durée de vie d’un brouillon (jours)"),
+        integer=True,
+        minimum=retention.DRAFT_LIFETIME_RANGE[0],
+        maximum=retention.DRAFT_LIFETIME_RANGE[1],
+    )
+    retention_months = NumberField(
+        _l("Conservation d’une demande terminée (mois)"),
+        integer=True,
+        minimum=retention.RETENTION_RANGE[0],
+        maximum=retention.RETENTION_RANGE[1],
+    )
 
 
 class ImportForm(FlaskForm):

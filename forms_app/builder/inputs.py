@@ -54,9 +54,16 @@ class ParsedField(StringField):
 class NumberField(ParsedField):
     """A number; `integer=True` refuses decimals."""
 
-    def __init__(self, *args, integer: bool = False, minimum: float | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        integer: bool = False,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self.integer, self.minimum = integer, minimum
+        self.integer, self.minimum, self.maximum = integer, minimum, maximum
 
     def format(self, value) -> str:
         return format_number(value)
@@ -70,6 +77,8 @@ class NumberField(ParsedField):
             raise ValidationError("Saisissez un nombre entier, par exemple 10.")
         if self.minimum is not None and number < self.minimum:
             raise ValidationError(f"Saisissez un nombre supérieur ou égal à {self.minimum}.")
+        if self.maximum is not None and number > self.maximum:
+            raise ValidationError(f"Saisissez un nombre inférieur ou égal à {self.maximum}.")
         return number
 
 

@@ -1,4 +1,5 @@
-"""Builder views for a form's life: preview, publish, schedule, close, reopen, archive, clone."""
+"""Builder views for a form's life: preview, publish, schedule, retention, close, reopen,
+archive, clone."""
 
 import hashlib
 from zoneinfo import ZoneInfo
@@ -6,9 +7,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from forms_app import publishing
+from forms_app import publishing, retention
 from forms_app.builder import bp
-from forms_app.builder.forms import CloneForm, ScheduleForm
+from forms_app.builder.forms import CloneForm, RetentionForm, ScheduleForm
 from forms_app.builder.views import (
     DESIGN_ROLES,
     actor,
@@ -106,6 +107,33 @@ def schedule(slug: str):
     if form.is_submitted():
         status = 400
     return render_template("builder/schedule.html", record=record, form=form), status
+
+
+@bp.route("/<slug>/conservation", methods=["GET", "POST"])
+@roles_required(*DESIGN_ROLES)
+def retention_settings(slug: str):
+    """Set how long drafts live and ended requests are kept before anonymisation."""
+    record = get_form_or_404(slug)
+    form = RetentionForm(
+        data={
+            "draft_lifetime_days": record.draft_lifetime_days,
+            "retention_months": record.retention_months,
+        }
+    )
+    if form.validate_on_submit():
+        days, months = form.draft_lifetime_days.parsed, form.retention_months.parsed
+        run_action(lambda: publishing.set_retention(get_session(), record, days, months, actor()))
+        flash(_("Les durées de conservation sont enregistrées."), "success")
+        return redirect(url_for("builder.edit", slug=slug))
+    defaults = {
+        "days": current_app.config["DRAFT_LIFETIME_DAYS"],
+        "months": current_app.config["RETENTION_MONTHS"],
+        "most_days": retention.DRAFT_LIFETIME_RANGE[1],
+        "most_months": retention.RETENTION_RANGE[1],
+    }
+    return render_template("builder/retention.html", record=record, form=form, defaults=defaults), (
+        400 if form.is_submitted() else 200
+    )
 
 
 @bp.route("/<slug>/cloner", methods=["GET", "POST"])

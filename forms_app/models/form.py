@@ -41,6 +41,10 @@ class Form(Base):
     )
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Retention (forms_app.retention): how long a draft lives after its last save, and how
+    # long a request is kept once ended before it is anonymised; None: the platform's default.
+    draft_lifetime_days: Mapped[int | None]
+    retention_months: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -27,6 +27,8 @@ class Submission(Base):
         # Dashboards count requests per day over a period.
         Index("ix_submission_submitted_at", "submitted_at"),
         Index("ix_submission_created_at", "created_at"),
+        # Retention: ended requests not yet anonymised, oldest first.
+        Index("ix_submission_ended_at", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +78,10 @@ class Submission(Base):
     # The receipt PDF, rendered once by a job; never changed afterwards.
     receipt_sha256: Mapped[str | None] = mapped_column(String(64))
     receipt_key: Mapped[str | None] = mapped_column(String(200))
+    # Retention: when the request reached a final state (its clock starts), and when its
+    # personal data was erased (forms_app.retention).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     form: Mapped[Form] = relationship()
     form_version: Mapped[FormVersion] = relationship()
