@@ -100,6 +100,8 @@ ROUTES: dict[str, Route] = {
         R("public.space_close_everywhere",  SPACE, 400,   400,   SPACE, SPACE, SPACE, SPACE, SPACE, SPACE),
     "GET /mon-espace/":
         R("public.space_home",              SPACE, OK,    OK,    SPACE, SPACE, SPACE, SPACE, SPACE, SPACE),
+    "GET /mon-espace/mes-donnees":
+        R("public.space_data",              SPACE, OK,    OK,    SPACE, SPACE, SPACE, SPACE, SPACE, SPACE),
     "GET /mon-espace/demandes/<reference>":
         R("public.space_submission",        SPACE, OK,    404,   SPACE, SPACE, SPACE, SPACE, SPACE, SPACE),
     "GET /mon-espace/demandes/<reference>/recu.pdf":

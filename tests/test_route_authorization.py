@@ -23,6 +23,8 @@ Object-level tests follow the table: files, receipts, links and acts asked for u
 another request, form, bordereau or applicant get 404/400/409, never the data.
 """
 
+import io
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -165,6 +167,10 @@ def test_another_applicant_sees_nothing_of_the_owners_requests_or_draft(world):
     ):
         response = world.ask(OTHER, "GET", path)
         assert response.status_code == 404 and OWNER_NAME not in response.text, path
+    export = zipfile.ZipFile(io.BytesIO(world.ask(OTHER, "GET", "/mon-espace/mes-donnees").data))
+    for name in export.namelist():
+        assert OWNER_NAME.encode() not in export.read(name), name
+        assert owner.encode() not in export.read(name), name
     step = f"/demarches/{FORM}/etapes/1"
     world.ask(OWNER, "POST", f"{step}/brouillon", {"nom": OWNER_DRAFT})
     assert OWNER_DRAFT in world.ask(OWNER, "GET", step).text

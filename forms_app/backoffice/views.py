@@ -31,6 +31,7 @@ EVENT_LABELS = {
     "note": _l("Note interne ajoutée"),
     "message": _l("Message"),
     "request_act": _l("Nouvel acte de paiement demandé"),
+    "data_exported": _l("Données personnelles téléchargées (droit d’accès)"),
 }
 
 

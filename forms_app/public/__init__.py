@@ -9,6 +9,7 @@ from forms_app.public import (  # noqa: E402, F401
     saving,
     space,
     space_access,
+    space_data,
     status_views,
     steps,
     views,

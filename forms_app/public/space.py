@@ -18,9 +18,10 @@ from forms_app.formdefs import display
 from forms_app.formdefs.definition import FieldDef
 from forms_app.formdefs.files import check_files
 from forms_app.formdefs.nc import InvalidValue
-from forms_app.models import Attachment, Event, Message, MessageAuthor, Submission
+from forms_app.models import Attachment, Message, MessageAuthor, Submission
 from forms_app.public import bp
 from forms_app.public.space_access import applicant_required, signed_in_email, strip
+from forms_app.public.space_history import thread, timeline
 from forms_app.submissions import get_by_reference, new_attachment
 from workflows import states
 from workflows.states import Action, TransitionError
@@ -108,36 +109,6 @@ def space_submission(reference: str):
     return _submission_page(found, ReplyForm(formdata=None))
 
 
-def _thread(submission: Submission) -> list[Message]:
-    return list(
-        get_session().scalars(
-            select(Message)
-            .where(Message.submission_id == submission.id)
-            .options(selectinload(Message.attachments))
-            .order_by(Message.created_at, Message.id)
-        )
-    )
-
-
-def _timeline(submission: Submission) -> list[tuple[Event, str]]:
-    """The events the applicant may see, oldest first, with their French labels."""
-    events = get_session().scalars(
-        select(Event)
-        .where(Event.subject_type == Submission.__tablename__, Event.subject_id == submission.id)
-        .order_by(Event.id)
-    )
-    timeline = []
-    for event in events:
-        if event.action == "message":
-            by_agent = event.details.get("author") == MessageAuthor.AGENT
-            timeline.append(
-                (event, _("Message de l’administration") if by_agent else _("Message envoyé"))
-            )
-        elif event.action in states.ACTION_LABELS:
-            timeline.append((event, states.ACTION_LABELS[Action(event.action)]))
-    return timeline
-
-
 def _submission_page(submission: Submission, form: ReplyForm, status: int = 200):
     version = submission.form_version
     definition = definitions.of_version(version)
@@ -147,8 +118,8 @@ def _submission_page(submission: Submission, form: ReplyForm, status: int = 200)
         definition=definition,
         summary=display.summary(definition, submission.answers),
         state_label=states.label(submission.state),
-        timeline=_timeline(submission),
-        thread=_thread(submission),
+        timeline=timeline(submission),
+        thread=thread(submission),
         files=[a for a in submission.attachments if a.message_id is None],
         form=form,
         may_withdraw=states.can(submission.state, Action.WITHDRAW, by=states.BY_APPLICANT),

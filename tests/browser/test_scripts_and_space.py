@@ -157,6 +157,9 @@ def test_applicant_space_on_a_phone(app, live_server, demo_forms, phone_page: Pa
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=reference))
     expect(row).to_contain_text(RAPA_TITLE)
     expect(row.get_by_role("cell").nth(2)).to_have_text("Déposée")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger mes données").click()
+    assert re.fullmatch(r"mes-donnees-guichet-[\d-]{10}\.zip", download.value.suggested_filename)
 
     row.get_by_role("link", name=reference).click()
     on_page(page, f"Demande {reference}")
