@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from forms_app.models.api import ApiToken, IdempotentAnswer, api_token_form
 from forms_app.models.casework import Approval, Flag, Note
 from forms_app.models.event import Event
 from forms_app.models.form import Form, FormStatus, FormVersion
@@ -34,6 +35,7 @@ from forms_app.models.user import RecoveryCode, Role, User, UserRole
 
 __all__ = [
     "ActState",
+    "ApiToken",
     "Announcement",
     "AnnouncementLevel",
     "ApplicantAccess",
@@ -50,6 +52,7 @@ __all__ = [
     "FormStatus",
     "FormVersion",
     "Heartbeat",
+    "IdempotentAnswer",
     "LineStatus",
     "Message",
     "MessageAuthor",
@@ -67,4 +70,5 @@ __all__ = [
     "Submission",
     "User",
     "UserRole",
+    "api_token_form",
 ]
