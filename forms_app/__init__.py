@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from forms_app import (
+        api,
         auth,
         banners,
         cli,
@@ -75,5 +76,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(finance_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(builder_bp)
+    api.init_app(app)  # /api/v1: token auth, its own errors, its OpenAPI document
     devmail.init_app(app)  # development only: /dev/courriels
     return app

@@ -95,6 +95,10 @@ class Config:
     CLOSING_REMINDER_HOURS = 48
     # Seconds between two passes of the draft sweep (expiry, warnings, reminders).
     DRAFT_SWEEP_INTERVAL = 300
+    # JSON API (forms_app/api): requests per token (Flask-Limiter syntax).
+    API_RATE_LIMIT = "600 per minute"
+    # Hours an action's answer is kept under its Idempotency-Key (for the client's retries).
+    IDEMPOTENCY_KEEP_HOURS = 24
     # Retention (forms_app.retention; a form's settings may set its own draft lifetime and
     # retention): months an ended request is kept before its personal data is erased; days a
     # delivered e-mail is kept; months a problem report keeps its text and contact address;

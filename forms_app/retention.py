@@ -9,7 +9,8 @@
   and amounts: statistics, and the link from finance's records. Payment acts, bordereaux and
   their PDFs are accounting documents and are never touched here (docs/privacy.md).
 - Delivered e-mails (done outbox rows) go after OUTBOX_KEEP_DAYS; problem reports lose their
-  text and contact address after REPORT_RETENTION_MONTHS.
+  text and contact address after REPORT_RETENTION_MONTHS; the API's idempotent answers go
+  after IDEMPOTENCY_KEEP_HOURS.
 
 `sweep` runs in the worker's dispatcher every RETENTION_SWEEP_INTERVAL seconds and from
 `flask retention sweep`. Each request is anonymised in its own transaction, with its audit
@@ -32,6 +33,7 @@ from forms_app.models import (
     DeadlineExtension,
     Flag,
     Form,
+    IdempotentAnswer,
     Message,
     Note,
     OutboxMessage,
@@ -181,7 +183,7 @@ def sweep(session: Session, batch: int = 200, now: datetime | None = None) -> di
     """One retention pass: anonymise due requests, prune old e-mails and reports; commits."""
     now = now or utcnow()
     config = current_app.config
-    done = {"anonymised": 0, "files": 0, "emails": 0, "reports": 0}
+    done = {"anonymised": 0, "files": 0, "emails": 0, "reports": 0, "answers": 0}
     for submission_id in due(session, now, batch):
         keys = anonymise(session, submission_id, now)
         session.commit()
@@ -204,6 +206,11 @@ def sweep(session: Session, batch: int = 200, now: datetime | None = None) -> di
             ),
         )
         .values(contact_email=None, description=REPORT_ERASED, answer=None)
+    ).rowcount
+    done["answers"] = session.execute(
+        delete(IdempotentAnswer).where(
+            IdempotentAnswer.created_at < now - timedelta(hours=config["IDEMPOTENCY_KEEP_HOURS"])
+        )
     ).rowcount
     session.commit()
     return done

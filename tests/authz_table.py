@@ -6,6 +6,7 @@ from sqlalchemy import select
 from forms_app.db import get_session
 from forms_app.models import User
 from tests.authz_callers import AGENT, ENROL, GO, LOGIN, OK, SPACE, STAFF, R, Route
+from tests.authz_table_api import API_ROUTES
 from tests.authz_world import World
 
 
@@ -380,6 +381,7 @@ ROUTES: dict[str, Route] = {
     "GET /dev/courriels/<name>/pieces/<int:index>":
         R("devmail.attachment",             OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
 }
+ROUTES.update(API_ROUTES)
 # fmt: on
 
 # POST views that check their CSRF token themselves (form pages keep what was typed).

@@ -8,10 +8,12 @@ from sqlalchemy import select, update
 from forms_app import audit_chain, casework, payments, retention, storage
 from forms_app.db import Base, get_db, get_session, utcnow
 from forms_app.models import (
+    ApiToken,
     Attachment,
     Bordereau,
     Event,
     Form,
+    IdempotentAnswer,
     Message,
     Note,
     OutboxMessage,
@@ -22,6 +24,7 @@ from forms_app.models import (
     Submission,
 )
 from forms_app.payment_files import local_date
+from tests.api_support import make_token
 from tests.backoffice_support import run
 from tests.finance_support import AGENT, FINANCE, IBAN, approved_request, publish_payment_form
 from tests.payments_support import load, signed_bordereau, staff
@@ -195,9 +198,15 @@ def test_a_file_two_requests_share_stays_until_no_row_names_it(app):
         assert not storage.exists(key)
 
 
-def test_old_delivered_emails_and_problem_reports_are_erased(app):
+def test_old_delivered_emails_problem_reports_and_idempotent_answers_are_erased(app):
+    make_user(app, Role.AGENT, email="outil@example.nc")
+    make_token(app, "outil@example.nc", write=True)
     with app.app_context():
         db = get_session()
+        token_id = db.scalar(select(ApiToken.id))
+        for key, hours in (("ancienne", 25), ("récente", 23)):
+            db.add(IdempotentAnswer(token_id=token_id, key=key, request_sha256="0" * 64,
+                                    status=200, body={}, created_at=utcnow() - timedelta(hours=hours)))  # fmt: skip
         old, recent = utcnow() - timedelta(days=40), utcnow() - timedelta(days=2)
         for status, finished in ((OutboxStatus.DONE, old), (OutboxStatus.DONE, recent)):
             db.add(
@@ -218,13 +227,14 @@ def test_old_delivered_emails_and_problem_reports_are_erased(app):
         db.add(ProblemReport(page="/", description="Page blanche", contact_email="l@example.nc"))
         db.commit()
 
-    assert sweep(app) == {"anonymised": 0, "files": 0, "emails": 1, "reports": 1}
+    assert sweep(app) == {"anonymised": 0, "files": 0, "emails": 1, "reports": 1, "answers": 1}
 
     with app.app_context():
         db = get_session()
         left = db.scalars(select(OutboxMessage.args["to"].as_string())).all()
         assert sorted(left) == ["x@example.nc", "y@example.nc"]
         reports = db.scalars(select(ProblemReport).order_by(ProblemReport.id)).all()
+        assert db.scalars(select(IdempotentAnswer.key)).all() == ["récente"]
         assert [(r.description, r.contact_email) for r in reports] == [
             (retention.REPORT_ERASED, None),
             ("Page blanche", "l@example.nc"),

@@ -118,4 +118,6 @@ def test_an_expired_drafts_files_go_with_it_unless_another_row_names_them(app, c
 def test_the_retention_command_reports_what_it_did(app, runner):
     result = runner.invoke(args=["retention", "sweep"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Anonymised 0 request(s), deleted 0 file(s), 0 e-mail(s)")
+    assert result.output.startswith(
+        "Anonymised 0 request(s), deleted 0 file(s), 0 e-mail(s), 0 idem"
+    )

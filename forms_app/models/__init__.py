@@ -35,9 +35,9 @@ from forms_app.models.user import RecoveryCode, Role, User, UserRole
 
 __all__ = [
     "ActState",
-    "ApiToken",
     "Announcement",
     "AnnouncementLevel",
+    "ApiToken",
     "ApplicantAccess",
     "Approval",
     "Attachment",

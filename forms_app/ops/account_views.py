@@ -100,7 +100,7 @@ def new_account():
     if not form.validate_on_submit():
         return render_template("ops/account_new.html", form=form), 400 if form.errors else 200
     db = get_session()
-    refusal = _confirm(form)
+    refusal = confirm_identity(form)
     if refusal is None:
         try:
             user = staff_accounts.create(
@@ -182,7 +182,7 @@ def _change(user: User, form: ConfirmForm, which: str, change):
     db = get_session()
     if not form.validate_on_submit():
         return _account_page(user, **{which: form}), 400
-    refusal = _confirm(form)
+    refusal = confirm_identity(form)
     if refusal is not None:
         db.commit()  # a failed confirmation counts toward the lockout
         form.form_errors.append(refusal)
@@ -198,7 +198,8 @@ def _change(user: User, form: ConfirmForm, which: str, change):
     return redirect(url_for("ops.account", user_id=user.id))
 
 
-def _confirm(form: ConfirmForm) -> str | None:
+def confirm_identity(form: ConfirmForm) -> str | None:
+    """None when the administrator's password and code are right, else why not."""
     admin = current_user._get_current_object()
     return totp.confirm_identity(
         get_session(), admin, form.password.data, form.code.data, changing=True
