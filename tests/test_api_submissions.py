@@ -2,6 +2,7 @@
 its files; and the forms with their versions."""
 
 import hashlib
+import re
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -11,7 +12,7 @@ from forms_app.db import get_session, utcnow
 from forms_app.models import Attachment, Flag, Submission
 from tests.api_support import bearer, make_token
 from tests.finance_support import AGENT, approved_request, publish_payment_form, staff_users
-from tests.support import submit_directly
+from tests.support import submit_answers, submit_directly
 
 ANSWERS = {
     "nom": "SARL CORAIL", "ridet": "1234567001", "courriel": "corail@example.nc",
@@ -132,3 +133,22 @@ def test_forms_and_their_published_versions(app, client):
     assert version["definition"]["slug"] == "aide"
     assert version["sha256"] == detail["versions"][0]["sha256"]
     assert client.get("/api/v1/forms/aide/versions/2", headers=bearer(secret)).status_code == 404
+
+
+def test_a_request_submitted_after_a_sync_is_in_the_next_one(app, client):
+    """A draft saved before the sync time and submitted after it counts as changed."""
+    publish_payment_form(app)
+    staff_users(app)
+    secret = make_token(app, AGENT)
+    typed = {**ANSWERS, "montant": "100 000", "ridet": "1234567.001"}
+    check = submit_answers(client, "aide", typed, submit=False)
+    assert check.status_code == 200, check.status_code
+    with app.app_context():
+        db = get_session()
+        db.execute(update(Submission).values(updated_at=utcnow() - timedelta(days=1)))
+        db.commit()
+    since = utcnow().isoformat().replace("+00:00", "Z")
+    token = re.search(r'name="_jeton" value="([0-9a-f]{32})"', check.text)[1]
+    assert client.post("/demarches/aide/verification", data={"_jeton": token}).status_code == 302
+    [item] = walk(client, secret, f"updated_since={since}")
+    assert item["state"] == "submitted" and item["reference"].startswith("AIDE-")
