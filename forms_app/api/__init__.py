@@ -80,7 +80,10 @@ def init_app(app: Flask) -> None:
         blueprint = module.blp
         if not blueprint.before_request_funcs:
             blueprint.before_request(authenticate)
-            limiter.limit(config_limit("API_RATE_LIMIT"), key_func=rate_key)(blueprint)
+            # One count per token across the whole API, not one per blueprint.
+            limiter.shared_limit(config_limit("API_RATE_LIMIT"), "api", key_func=rate_key)(
+                blueprint
+            )
             csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=PREFIX + module.PATH)
     app.extensions["guichet.api"] = api
