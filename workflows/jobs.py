@@ -137,3 +137,6 @@ JOBS: dict[str, Callable[..., None]] = {
     "render_bordereau": render_bordereau,
     "notify_extension": notify_extension,
 }
+# Called by the outbox, in the transaction that records a failed run (retry or give-up), for
+# jobs whose own rows show their progress.
+ON_FAILURE: dict[str, Callable[..., None]] = {}
