@@ -15,6 +15,7 @@ PAGES = {
     "/agents/pilotage/signalements": "Problèmes signalés",
     "/agents/pilotage/travaux": "Travaux en échec",
     "/agents/pilotage/comptes": "Comptes agents",
+    "/agents/pilotage/webhooks": "Webhooks",
 }
 
 

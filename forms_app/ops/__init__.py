@@ -1,5 +1,5 @@
 """The ops area: dashboards, incidents, announcements, extensions, reports, failed jobs, staff
-accounts."""
+accounts, webhooks."""
 
 from flask import Blueprint
 
@@ -13,4 +13,5 @@ from forms_app.ops import (  # noqa: E402, F401
     job_views,
     report_views,
     timeline_views,
+    webhook_views,
 )
