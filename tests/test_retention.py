@@ -218,7 +218,13 @@ def test_old_delivered_emails_and_problem_reports_are_erased(app):
         db.add(ProblemReport(page="/", description="Page blanche", contact_email="l@example.nc"))
         db.commit()
 
-    assert sweep(app) == {"anonymised": 0, "files": 0, "emails": 1, "reports": 1}
+    assert sweep(app) == {
+        "anonymised": 0,
+        "files": 0,
+        "emails": 1,
+        "webhook_deliveries": 0,
+        "reports": 1,
+    }
 
     with app.app_context():
         db = get_session()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from forms_app import payments, webhook_delivery
+from forms_app import payments, retention, webhook_delivery
 from forms_app.db import get_session, utcnow
 from forms_app.embedded_redis import free_port
 from forms_app.models import (
@@ -256,6 +256,27 @@ def test_admins_subscribe_https_urls_only_in_production():
     assert "identifiant" in url_problem("https://moi:secret@exemple.nc/", production=True)
     assert "port" in url_problem("https://exemple.nc:http/", production=True)
     assert "500" in url_problem("https://exemple.nc/" + "a" * 500, production=False)
+
+
+def test_the_retention_pass_deletes_old_delivered_deliveries(app, receiver):
+    publish_form(app, [{"key": "nom", "type": "text", "label": "Nom"}])
+    make_user(app, Role.ADMIN, email="admin@example.nc")
+    subscription_id, receiver.secret = subscribe(app, receiver.url)
+    publish_and_submit(app)
+    publish_and_submit(app)
+    receiver.answers = [200, 503]
+    run_worker_burst(app)
+    found = {d.status: d for d in deliveries(app, subscription_id)}
+    old, waiting = found[DeliveryStatus.DELIVERED], found[DeliveryStatus.PENDING]
+    with app.app_context():
+        session = get_session()
+        long_ago = utcnow() - timedelta(days=app.config["OUTBOX_KEEP_DAYS"] + 1)
+        for delivery in session.scalars(select(WebhookDelivery)):
+            delivery.delivered_at = long_ago if delivery.id == old.id else None
+            delivery.created_at = long_ago
+        session.commit()
+        assert retention.sweep(session)["webhook_deliveries"] == 1
+    assert [d.id for d in deliveries(app, subscription_id)] == [waiting.id]
 
 
 def test_an_https_receiver_is_checked_against_its_name(app, tmp_path, monkeypatch):
