@@ -197,7 +197,7 @@ def change_bank_details(
         submission.approved_amount = None
     else:
         touch(submission)
-    outbox.add(session, "check_submission", submission_id=submission.id)  # new IBAN, new checks
+    outbox.add(session, "check_submission", submission_id=submission.id, recheck=True)  # new IBAN
     return audit.record(
         session,
         submission,

@@ -200,7 +200,7 @@ def resubmit(session: Session, submission: Submission) -> Event:
         event = submission.apply(session, Action.RESUBMIT, by=BY_APPLICANT)
     except TransitionError as error:
         raise CaseworkError(_("Cette demande n’attend pas de compléments.")) from error
-    outbox.add(session, "check_submission", submission_id=submission.id)
+    outbox.add(session, "check_submission", submission_id=submission.id, recheck=True)
     return event
 
 

@@ -166,13 +166,15 @@ def drafts_sweep() -> None:
 
 @retention_cli.command("sweep")
 def retention_sweep() -> None:
-    """Anonymise ended requests past their retention; prune old e-mails, reports, answers."""
+    """Anonymise ended requests past their retention; prune old e-mails, webhook deliveries,
+    idempotent answers and reports."""
     from forms_app import retention
 
     done = retention.sweep(get_session())
     click.echo(
         f"Anonymised {done['anonymised']} request(s), deleted {done['files']} file(s), "
-        f"{done['emails']} e-mail(s), {done['answers']} idempotent answer(s); "
+        f"{done['emails']} e-mail(s), {done['webhook_deliveries']} webhook delivery(ies), "
+        f"{done['answers']} idempotent answer(s); "
         f"erased {done['reports']} problem report(s)."
     )
 

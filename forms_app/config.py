@@ -56,6 +56,15 @@ class Config:
     # its timeout): the reconciler runs it again.
     OUTBOX_DEAD_WORKER_GRACE = 60
     OUTBOX_BATCH_SIZE = 200
+    # Webhook deliveries (job "deliver_webhook") keep a longer schedule of their own: a
+    # receiver may be down for hours. Attempts wait WEBHOOK_RETRY_BASE_SECONDS, doubling, at
+    # most WEBHOOK_RETRY_MAX_SECONDS (1, 2, 4 … 128 min, then 4 h: about 8 h over 10 attempts).
+    # Each POST waits at most these seconds to connect and for the answer.
+    WEBHOOK_MAX_ATTEMPTS = 10
+    WEBHOOK_RETRY_BASE_SECONDS = 60
+    WEBHOOK_RETRY_MAX_SECONDS = 4 * 3600
+    WEBHOOK_CONNECT_TIMEOUT = 5.0
+    WEBHOOK_READ_TIMEOUT = 10.0
     # How the worker runs jobs: "simple" runs them in the worker process (warm app, fonts and
     # connections: several times the throughput), "fork" forks a work horse per job (RQ's
     # default: a crash or leak stays in the horse). A killed worker's jobs are recovered by

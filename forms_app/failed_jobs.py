@@ -30,6 +30,7 @@ JOB_LABELS = {
     "notify_state_change": _l("Avis de changement d’état"),
     "notify_extension": _l("Avis de prolongation"),
     "remind_agents": _l("Relance des agents"),
+    "deliver_webhook": _l("Livraison de webhook"),
 }
 WAITING = (OutboxStatus.PENDING, OutboxStatus.ENQUEUED, OutboxStatus.RUNNING)
 

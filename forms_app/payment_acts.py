@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forms_app import act_snapshot, audit, payment_numbers, pdf, permissions, storage
+from forms_app import act_snapshot, audit, payment_numbers, pdf, permissions, storage, webhooks
 from forms_app.casework import CaseworkError, required_text
 from forms_app.db import utcnow
 from forms_app.formdefs import definition as definitions
@@ -103,7 +103,7 @@ def issue_act(
     submission.apply(
         session, Action.ISSUE_ACT, None, details={"act_id": act.id, "act_number": number}
     )
-    audit.record(
+    event = audit.record(
         session,
         act,
         "issue",
@@ -113,6 +113,7 @@ def issue_act(
         amount=act.amount,
         submission_id=submission.id,
     )
+    webhooks.act_issued(session, act, event)
     outbox.add(session, RENDER_JOB, act_id=act.id)
     return act
 

@@ -19,7 +19,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forms_app import audit, bank_returns
+from forms_app import audit, bank_returns, webhooks
 from forms_app.bank_returns import Row
 from forms_app.db import utcnow
 from forms_app.models import (
@@ -259,7 +259,7 @@ def _pay(session: Session, line: BordereauLine, user: User, on: date, now) -> No
     _move(session, act, Action.PAY, user)
     line.status, line.settled_at = LineStatus.PAID.value, now
     act.state, act.paid_at = ActState.PAID.value, now
-    audit.record(
+    event = audit.record(
         session,
         act,
         "pay",
@@ -269,6 +269,7 @@ def _pay(session: Session, line: BordereauLine, user: User, on: date, now) -> No
         bordereau_id=line.bordereau_id,
         paid_on=on.isoformat(),
     )
+    webhooks.act_paid(session, act, event)
 
 
 def _reject(session: Session, line: BordereauLine, user: User, reason: str, on: date, now):

@@ -8,9 +8,9 @@
   and the duplicate-check keys are erased. The row keeps its reference, form, state, dates
   and amounts: statistics, and the link from finance's records. Payment acts, bordereaux and
   their PDFs are accounting documents and are never touched here (docs/privacy.md).
-- Delivered e-mails (done outbox rows) go after OUTBOX_KEEP_DAYS; problem reports lose their
-  text and contact address after REPORT_RETENTION_MONTHS; the API's idempotent answers go
-  after IDEMPOTENCY_KEEP_HOURS.
+- Delivered e-mails (done outbox rows) and delivered webhook deliveries go after
+  OUTBOX_KEEP_DAYS; problem reports lose their text and contact address after
+  REPORT_RETENTION_MONTHS; the API's idempotent answers go after IDEMPOTENCY_KEEP_HOURS.
 
 `sweep` runs in the worker's dispatcher every RETENTION_SWEEP_INTERVAL seconds and from
 `flask retention sweep`. Each request is anonymised in its own transaction, with its audit
@@ -31,6 +31,7 @@ from forms_app.models import (
     Attachment,
     Bordereau,
     DeadlineExtension,
+    DeliveryStatus,
     Flag,
     Form,
     IdempotentAnswer,
@@ -41,6 +42,7 @@ from forms_app.models import (
     PaymentAct,
     ProblemReport,
     Submission,
+    WebhookDelivery,
 )
 
 # Bounds a form's settings may take (the builder's form checks them).
@@ -180,20 +182,27 @@ def delete_files(session: Session, keys: set[str]) -> int:
 
 
 def sweep(session: Session, batch: int = 200, now: datetime | None = None) -> dict[str, int]:
-    """One retention pass: anonymise due requests, prune old e-mails and reports; commits."""
+    """One retention pass: anonymise due requests, prune old e-mails, webhook deliveries,
+    problem reports and idempotent answers; commits."""
     now = now or utcnow()
     config = current_app.config
-    done = {"anonymised": 0, "files": 0, "emails": 0, "reports": 0, "answers": 0}
+    done = {"anonymised": 0, "files": 0}
     for submission_id in due(session, now, batch):
         keys = anonymise(session, submission_id, now)
         session.commit()
         if keys is not None:
             done["anonymised"] += 1
             done["files"] += delete_files(session, keys)
+    kept_since = now - timedelta(days=config["OUTBOX_KEEP_DAYS"])
     done["emails"] = session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.status == OutboxStatus.DONE,
-            OutboxMessage.finished_at < now - timedelta(days=config["OUTBOX_KEEP_DAYS"]),
+            OutboxMessage.status == OutboxStatus.DONE, OutboxMessage.finished_at < kept_since
+        )
+    ).rowcount
+    done["webhook_deliveries"] = session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.status == DeliveryStatus.DELIVERED,
+            WebhookDelivery.delivered_at < kept_since,
         )
     ).rowcount
     done["reports"] = session.execute(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from forms_app import audit, notifications, permissions
+from forms_app import audit, notifications, permissions, webhooks
 from forms_app.db import utcnow
 from forms_app.models import Event, Submission, User
 from workflows import states
@@ -73,4 +73,5 @@ def apply(
         **(details or {}),
     )
     notifications.state_changed(session, submission, event)
+    webhooks.state_changed(session, submission, event)
     return event

@@ -1,12 +1,9 @@
 """ROUTES: what each caller gets from every route of the app, written by hand (see
 tests/test_route_authorization.py)."""
 
-from sqlalchemy import select
-
-from forms_app.db import get_session
-from forms_app.models import User
-from tests.authz_callers import AGENT, ENROL, GO, LOGIN, OK, SPACE, STAFF, R, Route
+from tests.authz_callers import ENROL, GO, LOGIN, OK, SPACE, R, Route
 from tests.authz_table_api import API_ROUTES
+from tests.authz_table_ops import OPS_ROUTES
 from tests.authz_world import World
 
 
@@ -28,22 +25,6 @@ def fresh_closed_form(world: World) -> str:
 def fresh_own_request(world: World) -> str:
     """A request of the owner's of its own, for a request that withdraws it."""
     return world.owner_request()
-
-
-def fresh_announcement(world: World) -> int:
-    """A running announcement of its own, for a request that ends it."""
-    return world.announcement()
-
-
-def fresh_report(world: World) -> int:
-    """A new problem report of its own, for a request that closes it."""
-    return world.problem_report()
-
-
-def agent_id(world: World) -> int:
-    """The agent's account, for the administrators' account pages."""
-    with world.app.app_context():
-        return get_session().scalar(select(User.id).filter_by(email=STAFF[AGENT]))
 
 
 # fmt: off
@@ -289,81 +270,8 @@ ROUTES: dict[str, Route] = {
     # The owner's request is not accepted: a new act is refused (409), to finance only.
     "POST /agents/finances/demandes/<reference>/nouvel-acte":
         R("finance.reissue_act",            LOGIN, LOGIN, LOGIN, 403,   403,   403,   403,   409,   LOGIN),
-    # --- ops: dashboards for casework and finance staff; the rest for agents and admins --------
-    "GET /agents/pilotage/":
-        R("ops.dashboard",                  LOGIN, LOGIN, LOGIN, OK,    403,   OK,    OK,    OK,    LOGIN),
-    "GET /agents/pilotage/formulaires/<slug>":
-        R("ops.form_dashboard",             LOGIN, LOGIN, LOGIN, OK,    403,   OK,    OK,    OK,    LOGIN),
-    "GET /agents/pilotage/statistiques.csv":
-        R("ops.statistics_csv",             LOGIN, LOGIN, LOGIN, OK,    403,   OK,    OK,    OK,    LOGIN),
-    "GET /agents/pilotage/formulaires/<slug>/statistiques.csv":
-        R("ops.statistics_csv",             LOGIN, LOGIN, LOGIN, OK,    403,   OK,    OK,    OK,    LOGIN),
-    "GET /agents/pilotage/subventions.csv":
-        R("ops.scdl_csv",                   LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   OK,    LOGIN),
-    "GET /agents/pilotage/incidents":
-        R("ops.timeline",                   LOGIN, LOGIN, LOGIN, OK,    403,   OK,    403,   403,   LOGIN),
-    "GET /agents/pilotage/annonces":
-        R("ops.announcements",              LOGIN, LOGIN, LOGIN, OK,    403,   OK,    403,   403,   LOGIN),
-    "GET /agents/pilotage/annonces/nouvelle":
-        R("ops.new_announcement",           LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN),
-    "POST /agents/pilotage/annonces/nouvelle":
-        R("ops.new_announcement",           LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN),
-    "POST /agents/pilotage/annonces/<int:announcement_id>/fin":
-        R("ops.end_announcement",           LOGIN, LOGIN, LOGIN, GO,    403,   403,   403,   403,   LOGIN,
-          params={"announcement_id": fresh_announcement}),
-    "GET /agents/pilotage/prolongations":
-        R("ops.extensions",                 LOGIN, LOGIN, LOGIN, OK,    403,   OK,    403,   403,   LOGIN),
-    # Granting checks the date the admin saw: none posted, 409.
-    "POST /agents/pilotage/prolongations/<int:extension_id>/accorder":
-        R("ops.grant_extension",            LOGIN, LOGIN, LOGIN, 409,   403,   403,   403,   403,   LOGIN),
-    "POST /agents/pilotage/prolongations/<int:extension_id>/refuser":
-        R("ops.decline_extension",          LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN),
-    "POST /agents/pilotage/prolongations/nouvelle":
-        R("ops.new_extension",              LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN),
-    "POST /agents/pilotage/prolongations/individuelle":
-        R("ops.extend_for_applicant",       LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN),
-    "GET /agents/pilotage/signalements":
-        R("ops.problem_reports",            LOGIN, LOGIN, LOGIN, OK,    403,   OK,    403,   403,   LOGIN),
-    "GET /agents/pilotage/signalements/<int:report_id>":
-        R("ops.problem_report",             LOGIN, LOGIN, LOGIN, OK,    403,   OK,    403,   403,   LOGIN),
-    "POST /agents/pilotage/signalements/<int:report_id>/reponse":
-        R("ops.answer_problem_report",      LOGIN, LOGIN, LOGIN, 400,   403,   400,   403,   403,   LOGIN),
-    "POST /agents/pilotage/signalements/<int:report_id>/cloture":
-        R("ops.close_problem_report",       LOGIN, LOGIN, LOGIN, GO,    403,   GO,    403,   403,   LOGIN,
-          params={"report_id": fresh_report}),
-    # The report is not closed: reopening it is refused (409).
-    "POST /agents/pilotage/signalements/<int:report_id>/reouverture":
-        R("ops.reopen_problem_report",      LOGIN, LOGIN, LOGIN, 409,   403,   409,   403,   403,   LOGIN),
-    # Staff accounts, for admins; a change without the admin's password and code is a 400.
-    "GET /agents/pilotage/comptes":
-        R("ops.accounts",                   LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN),
-    "GET /agents/pilotage/comptes/nouveau":
-        R("ops.account_new",                LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN),
-    "POST /agents/pilotage/comptes/nouveau":
-        R("ops.account_new",                LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN),
-    "GET /agents/pilotage/comptes/<int:user_id>":
-        R("ops.account",                    LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN,
-          params={"user_id": agent_id}),
-    "POST /agents/pilotage/comptes/<int:user_id>/roles":
-        R("ops.account_roles",              LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN,
-          params={"user_id": agent_id}),
-    "POST /agents/pilotage/comptes/<int:user_id>/etat":
-        R("ops.account_active",             LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN,
-          params={"user_id": agent_id}),
-    "POST /agents/pilotage/comptes/<int:user_id>/double-authentification":
-        R("ops.account_second_factor",      LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN,
-          params={"user_id": agent_id}),
-    # Unlocking an account that is not locked changes nothing.
-    "POST /agents/pilotage/comptes/<int:user_id>/deverrouillage":
-        R("ops.account_unlock",             LOGIN, LOGIN, LOGIN, GO,    403,   403,   403,   403,   LOGIN,
-          params={"user_id": agent_id}),
-    "GET /agents/pilotage/travaux":
-        R("ops.failed_jobs",                LOGIN, LOGIN, LOGIN, OK,    403,   403,   403,   403,   LOGIN),
-    # The outbox row did not fail: retrying it is refused (409); no job named, 400.
-    "POST /agents/pilotage/travaux/<int:message_id>/relancer":
-        R("ops.retry_job",                  LOGIN, LOGIN, LOGIN, 409,   403,   403,   403,   403,   LOGIN),
-    "POST /agents/pilotage/travaux/relancer-tout":
-        R("ops.retry_failed_jobs",          LOGIN, LOGIN, LOGIN, 400,   403,   403,   403,   403,   LOGIN),
+    # --- ops: in tests/authz_table_ops.py -------------------------------------------------------
+    **OPS_ROUTES,
     # --- probes and files: public; /metrics only for the monitoring server ------------------
     "GET /healthz":
         R("health.healthz",                 OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),

@@ -12,18 +12,13 @@ import socket
 import ssl
 import subprocess
 import threading
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from forms_app.config import Config
 from forms_app.embedded_redis import free_port, is_listening
 from tests.deploy_support import DEPLOY, directives
-from tests.support import wait_until
+from tests.support import self_signed, wait_until
 
 CONF = (DEPLOY / "nginx.conf").read_text()
 NGINX = shutil.which("nginx") or next(
@@ -75,35 +70,9 @@ class _Upstream(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), Handler)
 
 
-def _certificate(directory) -> tuple[str, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_path), str(key_path)
-
-
 def _local_config(tmp_path, http_port: int, https_port: int, upstreams: list[int]) -> str:
     """The example with this machine's ports, files and user; nothing else changed."""
-    cert, key = _certificate(tmp_path)
+    cert, key = self_signed(tmp_path, HOST)
     (tmp_path / "www").mkdir()
     shutil.copy(DEPLOY / "maintenance.html", tmp_path / "www" / "maintenance.html")
     temp = "\n".join(

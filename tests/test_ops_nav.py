@@ -16,6 +16,7 @@ PAGES = {
     "/agents/pilotage/travaux": "Travaux en échec",
     "/agents/pilotage/comptes": "Comptes agents",
     "/agents/pilotage/jetons-api": "Jetons d’API",
+    "/agents/pilotage/webhooks": "Webhooks",
 }
 
 

@@ -227,7 +227,14 @@ def test_old_delivered_emails_problem_reports_and_idempotent_answers_are_erased(
         db.add(ProblemReport(page="/", description="Page blanche", contact_email="l@example.nc"))
         db.commit()
 
-    assert sweep(app) == {"anonymised": 0, "files": 0, "emails": 1, "reports": 1, "answers": 1}
+    assert sweep(app) == {
+        "anonymised": 0,
+        "files": 0,
+        "emails": 1,
+        "webhook_deliveries": 0,
+        "reports": 1,
+        "answers": 1,
+    }
 
     with app.app_context():
         db = get_session()

@@ -118,6 +118,7 @@ def test_an_expired_drafts_files_go_with_it_unless_another_row_names_them(app, c
 def test_the_retention_command_reports_what_it_did(app, runner):
     result = runner.invoke(args=["retention", "sweep"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(
-        "Anonymised 0 request(s), deleted 0 file(s), 0 e-mail(s), 0 idem"
+    assert result.output == (
+        "Anonymised 0 request(s), deleted 0 file(s), 0 e-mail(s), 0 webhook delivery(ies), "
+        "0 idempotent answer(s); erased 0 problem report(s).\n"
     )

@@ -65,9 +65,14 @@ def send_receipt(submission_id: int) -> None:
     receipts.send_receipt(session, submission)
 
 
-def check_submission(submission_id: int) -> None:
-    """Recompute a submission's rules with its pinned version; fill its keys; raise its flags."""
-    from forms_app import checks
+def check_submission(submission_id: int, recheck: bool = False) -> None:
+    """Recompute a submission's rules with its pinned version; fill its keys; raise its flags.
+
+    The first check, queued by the submit, also tells the webhooks of the submission (the
+    submit itself stays one statement); a `recheck` (after a resubmission or new bank
+    details) does not.
+    """
+    from forms_app import checks, webhooks
     from forms_app.db import get_session
     from forms_app.models import Submission
 
@@ -76,6 +81,8 @@ def check_submission(submission_id: int) -> None:
     if submission is None:
         raise LookupError(f"no submission {submission_id}")
     checks.check_submission(session, submission)
+    if not recheck:
+        webhooks.submitted(session, submission)
 
 
 def notify_state_change(event_id: int) -> None:
@@ -126,6 +133,29 @@ def notify_extension(extension_id: int, email: str) -> None:
     extension_notices.send(get_session(), extension_id, email)
 
 
+def deliver_webhook(delivery_id: int) -> None:
+    """POST one webhook delivery, signed, unless it was delivered already.
+
+    The attempt is claimed and committed before the request, so no transaction (nor SQLite's
+    write lock) is held while the receiver answers; a failure raises for the outbox's retry.
+    """
+    from forms_app import webhook_delivery
+    from forms_app.db import get_session
+
+    session = get_session()
+    attempt = webhook_delivery.claim(session, delivery_id)
+    session.commit()
+    if attempt is not None:
+        webhook_delivery.send(session, attempt)
+
+
+def webhook_attempt_failed(session, message, exc: Exception | None) -> None:
+    """Mirror on the delivery what the outbox decided after a failed attempt."""
+    from forms_app import webhook_delivery
+
+    webhook_delivery.attempt_failed(session, message, exc)
+
+
 JOBS: dict[str, Callable[..., None]] = {
     "send_email": send_email,
     "send_receipt": send_receipt,
@@ -136,4 +166,8 @@ JOBS: dict[str, Callable[..., None]] = {
     "render_payment_act": render_payment_act,
     "render_bordereau": render_bordereau,
     "notify_extension": notify_extension,
+    "deliver_webhook": deliver_webhook,
 }
+# Called by the outbox, in the transaction that records a failed run (retry or give-up), for
+# jobs whose own rows show their progress.
+ON_FAILURE: dict[str, Callable[..., None]] = {"deliver_webhook": webhook_attempt_failed}

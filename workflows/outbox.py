@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, event, inspect, or_, select, update
+from sqlalchemy import and_, case, event, inspect, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from forms_app import mail, metrics
@@ -42,6 +42,23 @@ PDF_JOBS = frozenset({"send_receipt", "render_payment_act"})
 def job_timeout(job: str, config) -> int:
     """Seconds RQ lets `job` run before stopping it."""
     return config["PDF_JOB_TIMEOUT"] if job in PDF_JOBS else config["JOB_TIMEOUT"]
+
+
+# Jobs with a retry schedule of their own, by the prefix of its settings (<PREFIX>_MAX_ATTEMPTS,
+# <PREFIX>_RETRY_BASE_SECONDS, <PREFIX>_RETRY_MAX_SECONDS); the others follow OUTBOX_*.
+RETRY_SCHEDULES = {"deliver_webhook": "WEBHOOK"}
+
+
+def max_attempts(job: str, config) -> int:
+    """How many times `job` runs before its row is marked failed."""
+    return config[f"{RETRY_SCHEDULES.get(job, 'OUTBOX')}_MAX_ATTEMPTS"]
+
+
+def retry_delay(job: str, attempts: int, config) -> float:
+    """Seconds before the next run of `job` after its `attempts`-th failed one: doubling."""
+    prefix = RETRY_SCHEDULES.get(job, "OUTBOX")
+    delay = config[f"{prefix}_RETRY_BASE_SECONDS"] * 2 ** (attempts - 1)
+    return min(delay, config.get(f"{prefix}_RETRY_MAX_SECONDS") or delay)
 
 
 class UnknownJob(ValueError):
@@ -202,7 +219,11 @@ def reconcile(app: Flask) -> int:
         session.commit()
     lost = _lost_jobs(app, stale)
     dead = OutboxMessage.status == OutboxStatus.RUNNING, _past_its_timeout(now, config)
-    max_attempts = config["OUTBOX_MAX_ATTEMPTS"]
+    most = case(
+        {job: max_attempts(job, config) for job in RETRY_SCHEDULES},
+        value=OutboxMessage.job,
+        else_=config["OUTBOX_MAX_ATTEMPTS"],
+    )
     with factory() as session:
         if lost:
             recovered += session.execute(
@@ -212,14 +233,17 @@ def reconcile(app: Flask) -> int:
             ).rowcount
         recovered += session.execute(
             update(OutboxMessage)
-            .where(*dead, OutboxMessage.attempts < max_attempts)
+            .where(*dead, OutboxMessage.attempts < most)
             .values(status=OutboxStatus.PENDING, next_attempt_at=now, last_error="Worker lost")
         ).rowcount
-        session.execute(
+        given_up = session.scalars(
             update(OutboxMessage)
-            .where(*dead, OutboxMessage.attempts >= max_attempts)
+            .where(*dead, OutboxMessage.attempts >= most)
             .values(status=OutboxStatus.FAILED, finished_at=now, last_error="Worker lost")
-        )
+            .returning(OutboxMessage.id)
+        ).all()
+        for message_id in given_up:
+            _tell_owner(session, session.get(OutboxMessage, message_id), None)
         session.commit()
     if recovered:
         log.warning("outbox: %d rows recovered for another dispatch", recovered)
@@ -301,16 +325,26 @@ def _record_failure(factory: sessionmaker, message_id: int, exc: Exception, conf
         message = session.get(OutboxMessage, message_id, with_for_update=True)
         now = utcnow()
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+        if message.attempts >= max_attempts(message.job, config):
             message.status = OutboxStatus.FAILED
             message.finished_at = now
         else:
-            delay = config["OUTBOX_RETRY_BASE_SECONDS"] * 2 ** (message.attempts - 1)
+            delay = retry_delay(message.job, message.attempts, config)
             message.status = OutboxStatus.PENDING
             message.next_attempt_at = now + timedelta(seconds=delay)
+        _tell_owner(session, message, exc)
         session.commit()
         metrics.job_finished(message.job, message.status.value)
         return message.status.value
+
+
+def _tell_owner(session: Session, message: OutboxMessage, exc: Exception | None) -> None:
+    """Let the job's own row follow a failed run (retry time, or given up), in this commit."""
+    from workflows.jobs import ON_FAILURE
+
+    hook = ON_FAILURE.get(message.job)
+    if hook is not None:
+        hook(session, message, exc)
 
 
 def retry(session: Session, message_id: int) -> bool:

@@ -32,6 +32,7 @@ from forms_app.models.submission import (
     Submission,
 )
 from forms_app.models.user import RecoveryCode, Role, User, UserRole
+from forms_app.models.webhook import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ActState",
@@ -45,6 +46,7 @@ __all__ = [
     "BordereauLine",
     "BordereauState",
     "DeadlineExtension",
+    "DeliveryStatus",
     "Event",
     "ExtensionStatus",
     "Flag",
@@ -70,5 +72,7 @@ __all__ = [
     "Submission",
     "User",
     "UserRole",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "api_token_form",
 ]

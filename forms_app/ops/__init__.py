@@ -1,5 +1,5 @@
 """The ops area: dashboards, incidents, announcements, extensions, reports, failed jobs, staff
-accounts, API tokens."""
+accounts, API tokens, webhooks."""
 
 from flask import Blueprint
 
@@ -14,4 +14,5 @@ from forms_app.ops import (  # noqa: E402, F401
     report_views,
     timeline_views,
     token_views,
+    webhook_views,
 )

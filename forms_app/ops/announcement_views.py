@@ -8,33 +8,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, StopValidation
+from wtforms.validators import DataRequired, Length
 
 from forms_app import announcements
 from forms_app.announcements import AnnouncementError
 from forms_app.builder.inputs import LocalDateTimeField
 from forms_app.db import get_session, utcnow
-from forms_app.models import Announcement, AnnouncementLevel, Form, FormStatus, Role
+from forms_app.models import Announcement, AnnouncementLevel, Role
 from forms_app.ops import bp
+from forms_app.ops.choices import OneOfChoices, offer_forms
 from forms_app.permissions import roles_required
 
 READERS = (Role.ADMIN, Role.AGENT)
 LISTED_DAYS = 365  # past announcements on the ops list
 EVERY_FORM = "tous"
-
-
-class OneOfChoices:
-    """Refuse a value that is not among the field's choices, with a French message."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def __call__(self, form, field) -> None:
-        if field.data not in {choice.value for choice in field.choices}:
-            raise StopValidation(self.message)
 
 
 class AnnouncementForm(FlaskForm):
@@ -154,12 +143,5 @@ def _form_page(form: AnnouncementForm, status: int = 200):
 
 def _with_forms(form: AnnouncementForm) -> AnnouncementForm:
     """Offer every page, or the pages of one form that is not archived."""
-    listed = get_session().scalars(
-        select(Form).where(Form.status != FormStatus.ARCHIVED).order_by(Form.slug)
-    )
-    form.form_id.choices = [SelectChoice(EVERY_FORM, _("Toutes les pages du site"))] + [
-        SelectChoice(str(record.id), f"{record.title} ({record.slug})") for record in listed
-    ]
-    if not form.form_id.data or form.form_id.data == "None":
-        form.form_id.data = EVERY_FORM
+    offer_forms(form.form_id, SelectChoice(EVERY_FORM, _("Toutes les pages du site")))
     return form
