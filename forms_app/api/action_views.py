@@ -16,6 +16,7 @@ from forms_app.api.schemas import (
 )
 from forms_app.backoffice.messages import MESSAGE_ROLES
 from forms_app.casework import CaseworkError, StaleRevision
+from forms_app.db import get_session
 from forms_app.models import Submission
 from workflows import states
 from workflows.states import Action
@@ -58,12 +59,6 @@ def _state(found: Submission) -> dict:
     return {"reference": found.reference, "state": found.state, "revision": found.revision}
 
 
-def _session():
-    from forms_app.db import get_session
-
-    return get_session()
-
-
 @blp.post("/<reference>/take")
 @blp.arguments(RevisionSchema)
 @blp.response(200, ActionResultSchema)
@@ -72,7 +67,7 @@ def take(body: dict, reference: str):
     """Take the request for review (it becomes the token's account's)."""
     revision = body.get("revision")
     return _act(reference, Action.TAKE, lambda found, user: casework.take(
-        _session(), found, user, revision))  # fmt: skip
+        get_session(), found, user, revision))  # fmt: skip
 
 
 @blp.post("/<reference>/propose")
@@ -82,7 +77,7 @@ def take(body: dict, reference: str):
 def propose(body: dict, reference: str):
     """Propose to accept (an amount, the computed one by default) or to reject (a reason)."""
     return _act(reference, Action.PROPOSE, lambda found, user: casework.propose(
-        _session(), found, user, body.get("revision"), accept=body["decision"] == "accept",
+        get_session(), found, user, body.get("revision"), accept=body["decision"] == "accept",
         amount=body.get("amount"), reason=body.get("reason")))  # fmt: skip
 
 
@@ -94,7 +89,7 @@ def approve(body: dict, reference: str):
     """Approve the proposal (someone other than who proposed it; a second approver above the
     form's threshold)."""
     return _act(reference, Action.APPROVE, lambda found, user: approvals.approve(
-        _session(), found, user, body.get("revision")))  # fmt: skip
+        get_session(), found, user, body.get("revision")))  # fmt: skip
 
 
 @blp.post("/<reference>/reject")
@@ -104,7 +99,7 @@ def approve(body: dict, reference: str):
 def reject(body: dict, reference: str):
     """Refuse the request, with a reason."""
     return _act(reference, Action.REJECT, lambda found, user: approvals.reject(
-        _session(), found, user, body.get("revision"), body["reason"]))  # fmt: skip
+        get_session(), found, user, body.get("revision"), body["reason"]))  # fmt: skip
 
 
 @blp.post("/<reference>/messages")
@@ -122,8 +117,8 @@ def message(body: dict, reference: str):
             text = casework.required_text(body["body"], "The message is empty.")
         except CaseworkError as error:
             fail(422, message=str(error))
-        written = casework.write_to_applicant(_session(), found, access.user(), text)
-        _session().flush()
+        written = casework.write_to_applicant(get_session(), found, access.user(), text)
+        get_session().flush()
         result = {"id": written.id, "reference": found.reference, "created_at": written.created_at}
         return MessageResultSchema().dump(result), 201
 
