@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -122,7 +123,20 @@ def get_session() -> Session:
 
 
 def close_session(_exc: BaseException | None = None) -> None:
-    """Close the context's session; anything not committed is rolled back."""
+    """Close the context's session; anything not committed is rolled back.
+
+    The server may go away between the request's last statement and this rollback (a restart
+    under load). The answer is already made by then and the server dropped whatever was not
+    committed, so the lost connection is discarded and logged instead of turning the answer
+    into an error page.
+    """
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except DBAPIError as exc:
+        session.invalidate()
+        current_app.logger.warning(
+            "database connection lost while closing a session: %s", type(exc.orig).__name__
+        )
