@@ -117,8 +117,9 @@ def message(body: dict, reference: str):
             text = casework.required_text(body["body"], "The message is empty.")
         except CaseworkError as error:
             fail(422, message=str(error))
-        written = casework.write_to_applicant(get_session(), found, access.user(), text)
-        get_session().flush()
+        db = get_session()
+        written = casework.write_to_applicant(db, found, access.user(), text)
+        db.flush()
         result = {"id": written.id, "reference": found.reference, "created_at": written.created_at}
         return MessageResultSchema().dump(result), 201
 
